@@ -1,0 +1,159 @@
+// swift-tools-version:6.1
+import Foundation
+import PackageDescription
+
+// librdkafka >= 2.8 is built by `scripts/setup` into a project-local prefix (Debian bookworm's 2.0.2
+// cannot talk to every Kafka-protocol broker). Point REPLAYD_RDKAFKA_PREFIX elsewhere to use another
+// install, e.g. /usr/local or /usr on a system whose package is new enough.
+let rdkafkaPrefix = Context.environment["REPLAYD_RDKAFKA_PREFIX"]
+    ?? Context.packageDirectory + "/.stack/opt/librdkafka"
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "replayd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "replayd", targets: ["replayd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.2.0"),
+    ],
+    targets: [
+        // MARK: C libraries, each wrapped once
+        .target(
+            name: "CRdKafka",
+            cSettings: [.unsafeFlags(["-I\(rdkafkaPrefix)/include"])],
+            linkerSettings: [
+                .unsafeFlags(["-L\(rdkafkaPrefix)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(rdkafkaPrefix)/lib"]),
+                .linkedLibrary("rdkafka"),
+            ]
+        ),
+        .target(name: "CHiredis", linkerSettings: [.linkedLibrary("hiredis")]),
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
+
+        // MARK: thin Swift wrappers
+        .target(
+            name: "Kafka",
+            dependencies: [
+                "CRdKafka", "Core",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ],
+            swiftSettings: swiftSettings + [.unsafeFlags(["-Xcc", "-I\(rdkafkaPrefix)/include"])]
+        ),
+        .target(
+            name: "Redis",
+            dependencies: [
+                "CHiredis", "Core",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "Gzip", dependencies: ["CZlib", "Core"], swiftSettings: swiftSettings),
+        .target(
+            name: "Curl",
+            dependencies: ["CCurl", "Core", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Database",
+            dependencies: [
+                "Core",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: shared model
+        .target(
+            name: "Core",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: components, in data-flow order
+        .target(
+            name: "Collector",
+            dependencies: [
+                "Core", "Kafka", "Redis", "Database", "Gzip",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("Resources")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Processor",
+            dependencies: ["Core", "Kafka", "Uploader", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Uploader",
+            dependencies: ["Core", "Gzip", "Curl", "Database", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Tracker",
+            dependencies: ["Core", "Redis", "Database", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: the one executable
+        .executableTarget(
+            name: "replayd",
+            dependencies: [
+                "Core", "Kafka", "Redis", "Gzip", "Curl", "Database",
+                "Collector", "Processor", "Uploader", "Tracker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: tests mirror the targets
+        .target(
+            name: "TestSupport",
+            dependencies: ["Core", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RedisTests",
+            dependencies: ["Redis", "TestSupport", .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "GzipTests", dependencies: ["Gzip", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DatabaseTests", dependencies: ["Database", "TestSupport"], swiftSettings: swiftSettings),
+    ]
+)
