@@ -15,7 +15,7 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "replayd",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "replayd", targets: ["replayd"]),
     ],
@@ -74,6 +74,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "S3",
+            dependencies: [
+                "Curl", "Core",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Database",
             dependencies: [
                 "Core",
@@ -113,7 +122,7 @@ let package = Package(
         ),
         .target(
             name: "Uploader",
-            dependencies: ["Core", "Gzip", "Curl", "Database", .product(name: "Logging", package: "swift-log"),
+            dependencies: ["Core", "Gzip", "S3", "Database", .product(name: "Logging", package: "swift-log"),
                            .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
@@ -127,7 +136,7 @@ let package = Package(
         .executableTarget(
             name: "replayd",
             dependencies: [
-                "Core", "Kafka", "Redis", "Gzip", "Curl", "Database",
+                "Core", "Kafka", "Redis", "Gzip", "Curl", "S3", "Database",
                 "Collector", "Processor", "Uploader", "Tracker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -155,6 +164,7 @@ let package = Package(
         ),
         .testTarget(name: "GzipTests", dependencies: ["Gzip", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "S3Tests", dependencies: ["S3", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DatabaseTests", dependencies: ["Database", "TestSupport"], swiftSettings: swiftSettings),
     ]
 )

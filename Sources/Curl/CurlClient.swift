@@ -1,0 +1,90 @@
+import CCurl
+
+/// A small, blocking-free HTTP client over libcurl.
+///
+/// Transfers run on a pool of dedicated OS threads (``CurlClientConfiguration/workers``), never on
+/// Swift's cooperative pool or NIO event loops; each thread reuses one curl handle, so connections
+/// are kept alive between requests. Request bodies stream from memory or files and response bodies
+/// go to a sink chunk by chunk, so memory stays bounded whatever the size.
+///
+/// Any HTTP status is a ``CurlResponse``; ``CurlError`` means no complete response arrived.
+/// Cancelling the calling task aborts its transfer (throwing `CancellationError`).
+/// Call ``shutdown()`` when done (deinit does it too).
+public final class CurlClient: Sendable {
+    private let pool: WorkerPool
+
+    public init(configuration: CurlClientConfiguration = .init()) {
+        _ = ccurl_global_init_once()
+        pool = WorkerPool(configuration: configuration)
+        pool.start()
+    }
+
+    deinit {
+        pool.shutdown()
+    }
+
+    /// Performs `request`, putting the body into `sink`.
+    ///
+    /// - Parameter progress: called on the worker thread with bytes sent and received so far
+    ///   whenever they change (and at least about once a second); keep it cheap.
+    public func execute(
+        _ request: CurlRequest,
+        sink: CurlResponseSink = .collect(maxBytes: 16 << 20),
+        progress: (@Sendable (_ sent: Int64, _ received: Int64) -> Void)? = nil
+    ) async throws -> CurlResponse {
+        let control = TransferControl()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let job = CurlJob(
+                    request: request, sink: CurlJob.Sink(sink), progress: progress, control: control,
+                    onHead: nil, complete: { continuation.resume(with: $0) }
+                )
+                if !pool.submit(job) { continuation.resume(throwing: CurlError.shutDown) }
+            }
+        } onCancel: {
+            control.cancel()
+        }
+    }
+
+    /// Starts `request` and returns as soon as the response head (status and headers) has arrived;
+    /// the body follows through the returned stream with bounded buffering: while the reader is
+    /// behind, the worker thread waits (and TCP flow control slows the sender).
+    ///
+    /// The request's timeout covers the whole transfer including time spent waiting for the reader;
+    /// set ``CurlRequest/timeout`` for long reads. Cancelling the stream (or dropping it) aborts
+    /// the transfer.
+    public func stream(_ request: CurlRequest) async throws -> (head: CurlResponse, body: CurlBodyStream) {
+        let control = TransferControl()
+        let channel = BodyChannel(control: control)
+        let body = CurlBodyStream(channel: channel)  // aborts the transfer if we leave by throwing
+        let head = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CurlResponse, any Error>) in
+                let once = OnceContinuation(continuation)
+                let job = CurlJob(
+                    request: request, sink: .stream(channel), progress: nil, control: control,
+                    onHead: { once.resume(with: .success($0)) },
+                    complete: { result in
+                        switch result {
+                        case .success(let response):
+                            once.resume(with: .success(CurlResponse(status: response.status, headers: response.headers, newConnections: response.newConnections)))
+                            channel.finish(nil)
+                        case .failure(let error):
+                            once.resume(with: .failure(error))
+                            channel.finish(error)
+                        }
+                    }
+                )
+                if !pool.submit(job) { once.resume(with: .failure(CurlError.shutDown)) }
+            }
+        } onCancel: {
+            control.cancel()
+        }
+        return (head, body)
+    }
+
+    /// Fails queued requests, aborts running ones and joins the worker threads. Idempotent.
+    /// Later requests fail with ``CurlError`` code `curl_client_shut_down`.
+    public func shutdown() {
+        pool.shutdown()
+    }
+}

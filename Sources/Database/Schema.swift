@@ -1,0 +1,89 @@
+/// The schema, versioned in the repository. Append new migrations; never edit an applied one.
+/// `docs/architecture.md` (Postgres schema) describes every table.
+public enum Schema {
+    public static let migrations: [Migration] = [
+        Migration(version: 1, name: "campaigns", statements: [
+            """
+            CREATE TABLE campaigns (
+                id                uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                name              text NOT NULL,
+                public_key        text NOT NULL UNIQUE,
+                allowed_origins   text[] NOT NULL DEFAULT '{}',
+                sessions_per_hour integer NOT NULL DEFAULT 10000 CHECK (sessions_per_hour >= 0),
+                events_per_second integer NOT NULL DEFAULT 2000 CHECK (events_per_second >= 0),
+                paused            boolean NOT NULL DEFAULT false,
+                created_at        timestamptz NOT NULL DEFAULT now(),
+                updated_at        timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+        ]),
+        Migration(version: 2, name: "sessions and segments", statements: [
+            """
+            CREATE TABLE sessions (
+                campaign_id   uuid NOT NULL REFERENCES campaigns(id),
+                session_id    text NOT NULL,
+                started_at    timestamptz NOT NULL,
+                ended_at      timestamptz NOT NULL,
+                event_count   bigint NOT NULL DEFAULT 0,
+                bytes         bigint NOT NULL DEFAULT 0,
+                segment_count integer NOT NULL DEFAULT 0,
+                first_url     text,
+                updated_at    timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (campaign_id, session_id)
+            )
+            """,
+            "CREATE INDEX sessions_by_start ON sessions (campaign_id, started_at, session_id)",
+            """
+            CREATE TABLE segments (
+                object_key   text PRIMARY KEY,
+                campaign_id  uuid NOT NULL,
+                session_id   text NOT NULL,
+                first_seq    bigint NOT NULL,
+                last_seq     bigint NOT NULL,
+                first_ts     timestamptz NOT NULL,
+                last_ts      timestamptz NOT NULL,
+                event_count  bigint NOT NULL,
+                bytes        bigint NOT NULL,
+                uploaded_at  timestamptz NOT NULL DEFAULT now(),
+                FOREIGN KEY (campaign_id, session_id) REFERENCES sessions (campaign_id, session_id)
+            )
+            """,
+            "CREATE INDEX segments_by_session ON segments (campaign_id, session_id, first_ts)",
+        ]),
+        Migration(version: 3, name: "install tracker", statements: [
+            """
+            CREATE TABLE sites (
+                campaign_id uuid NOT NULL REFERENCES campaigns(id),
+                site_id     integer NOT NULL,
+                host        text NOT NULL,
+                created_at  timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (campaign_id, site_id),
+                UNIQUE (campaign_id, host)
+            )
+            """,
+            """
+            CREATE TABLE site_days (
+                campaign_id     uuid NOT NULL,
+                site_id         integer NOT NULL,
+                day             date NOT NULL,
+                first_seen      timestamptz NOT NULL,
+                last_seen       timestamptz NOT NULL,
+                snippet_version text,
+                PRIMARY KEY (campaign_id, site_id, day),
+                FOREIGN KEY (campaign_id, site_id) REFERENCES sites (campaign_id, site_id)
+            )
+            """,
+        ]),
+        Migration(version: 4, name: "analyst tokens", statements: [
+            """
+            CREATE TABLE analyst_tokens (
+                id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                name        text NOT NULL,
+                token_hash  bytea NOT NULL UNIQUE,
+                created_at  timestamptz NOT NULL DEFAULT now(),
+                revoked_at  timestamptz
+            )
+            """,
+        ]),
+    ]
+}

@@ -1,0 +1,111 @@
+import Core
+import Database
+import Foundation
+import Kafka
+import Logging
+import Redis
+
+/// Everything `replayd` can be told, loaded from the environment in one place (``load(from:)``),
+/// validated once at start-up. Defaults match the local stack that `scripts/stack up` starts.
+/// `docs/configuration` in the README lists every variable.
+struct ReplaydConfiguration: Sendable {
+    struct HTTP: Sendable {
+        var host = "127.0.0.1"
+        var port = 8080
+    }
+
+    struct KafkaSettings: Sendable {
+        var brokers = "127.0.0.1:19092"
+        var batchesTopic = "replay.batches"
+        var deadLetterTopic = "replay.batches.dlq"
+        var processorGroup = "replayd-processor"
+        var messageTimeout: Duration = .seconds(10)
+        var sessionTimeout: Duration = .seconds(10)
+    }
+
+    struct S3: Sendable {
+        var endpoint = "http://127.0.0.1:18333"
+        var region = "us-east-1"
+        var bucket = "replayd-sessions"
+        var pathStyle = true
+        var accessKeyID: String?
+        var secretAccessKey: String?
+        var sessionToken: String?
+    }
+
+    var http = HTTP()
+    var logLevel: Logger.Level = .info
+    var postgres = DatabaseConfiguration()
+    var redis = RedisConfiguration(host: "127.0.0.1", port: 16379)
+    var kafka = KafkaSettings()
+    var s3 = S3()
+    var spoolDirectory = ".stack/spool"
+    var rrwebAssetsDirectory: String?
+
+    /// Reads every `REPLAYD_*` and `AWS_*` variable; throws one error naming each bad variable.
+    static func load(from environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Self {
+        var reader = EnvironmentReader(environment)
+        var config = Self()
+
+        config.http.host = reader.string("REPLAYD_HTTP_HOST", default: config.http.host)
+        config.http.port = reader.int("REPLAYD_HTTP_PORT", default: config.http.port, range: 0...65535)
+        let level = reader.choice("REPLAYD_LOG_LEVEL", default: "info",
+                                  in: Logger.Level.allCases.map(\.rawValue))
+        config.logLevel = Logger.Level(rawValue: level) ?? .info
+
+        if let url = reader.raw("REPLAYD_POSTGRES_URL") {
+            do { config.postgres = try DatabaseConfiguration(url: url) } catch { reader.problem("\(error)") }
+        }
+        config.postgres.maximumConnections = reader.int(
+            "REPLAYD_POSTGRES_MAX_CONNECTIONS", default: config.postgres.maximumConnections, range: 1...1000)
+
+        if let url = reader.raw("REPLAYD_REDIS_URL") {
+            do { config.redis = try RedisConfiguration(url: url) } catch { reader.problem("REPLAYD_REDIS_URL: \(error)") }
+        }
+        config.redis.poolSize = reader.int("REPLAYD_REDIS_POOL_SIZE", default: config.redis.poolSize, range: 1...256)
+        config.redis.commandTimeout = reader.duration(
+            "REPLAYD_REDIS_TIMEOUT", default: config.redis.commandTimeout, minimum: .milliseconds(10))
+
+        config.kafka.brokers = reader.string("REPLAYD_KAFKA_BROKERS", default: config.kafka.brokers)
+        config.kafka.batchesTopic = reader.string("REPLAYD_KAFKA_TOPIC", default: config.kafka.batchesTopic)
+        config.kafka.deadLetterTopic = reader.string("REPLAYD_KAFKA_DLQ_TOPIC", default: config.kafka.deadLetterTopic)
+        config.kafka.processorGroup = reader.string("REPLAYD_KAFKA_GROUP", default: config.kafka.processorGroup)
+        config.kafka.messageTimeout = reader.duration(
+            "REPLAYD_KAFKA_MESSAGE_TIMEOUT", default: config.kafka.messageTimeout, minimum: .milliseconds(100))
+        config.kafka.sessionTimeout = reader.duration(
+            "REPLAYD_KAFKA_SESSION_TIMEOUT", default: config.kafka.sessionTimeout, minimum: .seconds(1))
+        if config.kafka.brokers.split(separator: ",").contains(where: { !$0.contains(":") }) {
+            reader.problem("REPLAYD_KAFKA_BROKERS=\(config.kafka.brokers) must be a comma-separated list of host:port")
+        }
+
+        config.s3.endpoint = reader.string("REPLAYD_S3_ENDPOINT", default: config.s3.endpoint)
+        config.s3.region = reader.string("REPLAYD_S3_REGION", default: reader.string("AWS_REGION", default: config.s3.region))
+        config.s3.bucket = reader.string("REPLAYD_S3_BUCKET", default: config.s3.bucket)
+        config.s3.pathStyle = reader.bool("REPLAYD_S3_PATH_STYLE", default: config.s3.pathStyle)
+        config.s3.accessKeyID = reader.raw("AWS_ACCESS_KEY_ID")
+        config.s3.secretAccessKey = reader.raw("AWS_SECRET_ACCESS_KEY")
+        config.s3.sessionToken = reader.raw("AWS_SESSION_TOKEN")
+        if URL(string: config.s3.endpoint)?.scheme.map({ ["http", "https"].contains($0) }) != true {
+            reader.problem("REPLAYD_S3_ENDPOINT=\(config.s3.endpoint) must be an http:// or https:// URL")
+        }
+        if (config.s3.accessKeyID == nil) != (config.s3.secretAccessKey == nil) {
+            reader.problem("set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither")
+        }
+
+        config.spoolDirectory = reader.string("REPLAYD_SPOOL_DIR", default: config.spoolDirectory)
+        config.rrwebAssetsDirectory = reader.raw("REPLAYD_RRWEB_ASSETS")
+
+        try reader.validate()
+        return config
+    }
+
+    /// Settings that are only needed by services that talk to S3; checked when such a service starts.
+    func requireS3Credentials() throws {
+        guard s3.accessKeyID != nil, s3.secretAccessKey != nil else {
+            throw ReplaydError(
+                code: "missing_credentials",
+                message: "S3 credentials are missing: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+                    + "(for the local stack: eval \"$(scripts/stack env)\")")
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import Hummingbird
+import Prometheus
+
+/// `GET /healthz` (the process serves requests), `GET /readyz` (every dependency answers, each
+/// reported by name) and `GET /metrics` (Prometheus text format).
+struct OperationalRoutes: Sendable {
+    let checks: [ReadinessCheck]
+    let registry: PrometheusCollectorRegistry
+    var checkTimeout: Duration = .seconds(2)
+
+    func register<Context: RequestContext>(on router: Router<Context>) {
+        router.get("/healthz") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+        }
+        router.get("/readyz") { _, _ in
+            let results = await runChecks()
+            let ready = results.allSatisfy { $0.error == nil }
+            var fields: [String] = []
+            for result in results {
+                let status = result.error.map { "\"error\":\(Self.jsonString($0))" } ?? "\"status\":\"ok\""
+                fields.append("\(Self.jsonString(result.name)):{\(status)}")
+            }
+            let body = "{\"ready\":\(ready),\"checks\":{\(fields.joined(separator: ","))}}\n"
+            return Response(status: ready ? .ok : .serviceUnavailable,
+                            headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        router.get("/metrics") { _, _ in
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(16 << 10)
+            registry.emit(into: &bytes)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+    }
+
+    private func runChecks() async -> [(name: String, error: String?)] {
+        await withTaskGroup(of: (Int, String?).self) { group in
+            for (index, check) in checks.enumerated() {
+                let timeout = checkTimeout
+                group.addTask {
+                    do {
+                        try await withTimeout(timeout) { try await check.check() }
+                        return (index, nil)
+                    } catch {
+                        return (index, "\(error)")
+                    }
+                }
+            }
+            var errors = [String?](repeating: nil, count: checks.count)
+            for await (index, error) in group { errors[index] = error }
+            return checks.enumerated().map { ($0.element.name, errors[$0.offset]) }
+        }
+    }
+
+    static func jsonString(_ text: String) -> String {
+        let data = (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// Runs `body`, failing with a timeout error if it takes longer than `timeout`.
+func withTimeout<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            throw TimeoutError(timeout: timeout)
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
+    }
+}
+
+struct TimeoutError: Error, CustomStringConvertible {
+    let timeout: Duration
+    var description: String { "no answer within \(timeout)" }
+}

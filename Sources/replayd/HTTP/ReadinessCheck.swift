@@ -1,0 +1,5 @@
+/// One dependency that `GET /readyz` reports on.
+struct ReadinessCheck: Sendable {
+    let name: String
+    let check: @Sendable () async throws -> Void
+}

@@ -1,0 +1,18 @@
+import Logging
+import Metrics
+import Prometheus
+
+/// Process-wide logging and metrics, bootstrapped once per process before any service starts.
+enum Observability {
+    /// The registry behind `GET /metrics`.
+    static let registry = PrometheusCollectorRegistry()
+
+    static func bootstrap(logLevel: Logger.Level) {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = logLevel
+            return handler
+        }
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    }
+}
