@@ -1,0 +1,9 @@
+import ServiceLifecycle
+
+extension KafkaProducer: Service {
+    /// Waits for graceful shutdown (or cancellation), then calls ``shutdown()``.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await shutdown()
+    }
+}
