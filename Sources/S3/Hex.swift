@@ -1,0 +1,18 @@
+import Crypto
+
+/// Lower-case hex of digests and byte sequences.
+enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    static func encode<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
+        var out: [UInt8] = []
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func encode<D: Digest>(_ digest: D) -> String { encode(Array(digest)) }
+    static func encode(_ code: HashedAuthenticationCode<SHA256>) -> String { encode(Array(code)) }
+}
