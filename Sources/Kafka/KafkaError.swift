@@ -20,6 +20,9 @@ public struct KafkaError: UserFacingError, Equatable {
         case configuration
         /// The client was shut down (or the message was purged by shutdown).
         case closed
+        /// The client is unusable for good (a fatal idempotence error, or the producer was fenced):
+        /// recreate it. ``ResilientKafkaProducer`` does that by itself.
+        case fatal
         /// Anything else; see ``KafkaError/rdkafkaCode`` and ``KafkaError/message``.
         case other
     }
@@ -74,6 +77,10 @@ public struct KafkaError: UserFacingError, Equatable {
             .configuration
         case RD_KAFKA_RESP_ERR__DESTROY, RD_KAFKA_RESP_ERR__PURGE_QUEUE, RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
             .closed
+        case RD_KAFKA_RESP_ERR__FATAL, RD_KAFKA_RESP_ERR__FENCED, RD_KAFKA_RESP_ERR_PRODUCER_FENCED,
+             RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+             RD_KAFKA_RESP_ERR_UNKNOWN_PRODUCER_ID:
+            .fatal
         default:
             .other
         }
@@ -88,6 +95,7 @@ public struct KafkaError: UserFacingError, Equatable {
         case .unknownTopicOrPartition: "kafka_unknown_topic_or_partition"
         case .configuration: "kafka_configuration"
         case .closed: "kafka_closed"
+        case .fatal: "kafka_fatal"
         case .other: "kafka_error"
         }
     }
@@ -108,6 +116,8 @@ public struct KafkaError: UserFacingError, Equatable {
             "A Kafka client setting was rejected. Fix the named property in the configuration."
         case .closed:
             "The Kafka client was already shut down; this happens during shutdown and needs no action otherwise."
+        case .fatal:
+            "The Kafka producer hit a fatal error (fenced or an idempotence failure) and must be recreated; the record was not stored and may be retried."
         case .other:
             "Kafka reported an unexpected error. See the librdkafka error below and the broker logs."
         }

@@ -14,8 +14,8 @@ import Synchronization
 /// or fails on librdkafka's terms.
 ///
 /// Against Tansu 0.6 (the dev/test broker), once an in-flight record timed out the idempotent
-/// producer is fenced for good (every later record fails with `PRODUCER_FENCED`, kind `.other`):
-/// recreate the producer. Apache Kafka accepts librdkafka's epoch bump and needs no such step.
+/// producer is fenced for good (every later record fails with `PRODUCER_FENCED`, kind `.fatal`):
+/// recreate the producer (``ResilientKafkaProducer`` does). Apache Kafka accepts librdkafka's epoch bump and needs no such step.
 public final class KafkaProducer: Sendable {
     private enum Phase {
         case running

@@ -14,6 +14,7 @@ struct Replayd: AsyncParsableCommand {
         subcommands: [
             AllCommand.self,
             MigrateCommand.self,
+            CampaignCommand.self,
             ConfigCommand.self,
         ]
     )

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Database
+import Redis
 
 /// `replayd config`: validates the environment and prints the effective settings (secrets masked).
 struct ConfigCommand: AsyncParsableCommand {

@@ -1,3 +1,4 @@
+import Collector
 import Core
 import Database
 import Foundation
@@ -39,6 +40,7 @@ struct ReplaydConfiguration: Sendable {
     var redis = RedisConfiguration(host: "127.0.0.1", port: 16379)
     var kafka = KafkaSettings()
     var s3 = S3()
+    var collector = CollectorConfiguration()
     var spoolDirectory = ".stack/spool"
     var rrwebAssetsDirectory: String?
 
@@ -91,6 +93,26 @@ struct ReplaydConfiguration: Sendable {
         if (config.s3.accessKeyID == nil) != (config.s3.secretAccessKey == nil) {
             reader.problem("set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither")
         }
+
+        var collector = CollectorConfiguration()
+        collector.maxBatchBytes = reader.bytes("REPLAYD_MAX_BATCH_BYTES", default: collector.maxBatchBytes, range: 1024...(256 << 20))
+        collector.limits.maxEventsPerBatch = reader.int(
+            "REPLAYD_MAX_EVENTS_PER_BATCH", default: collector.limits.maxEventsPerBatch, range: 1...1_000_000)
+        collector.limits.timestampSkew = reader.duration("REPLAYD_TIMESTAMP_SKEW", default: collector.limits.timestampSkew, minimum: .seconds(1))
+        collector.campaignCacheTTL = reader.duration("REPLAYD_CAMPAIGN_CACHE_TTL", default: collector.campaignCacheTTL)
+        collector.negativeCacheTTL = reader.duration("REPLAYD_NEGATIVE_CACHE_TTL", default: collector.negativeCacheTTL)
+        collector.sessionWindow = reader.duration("REPLAYD_SESSION_WINDOW", default: collector.sessionWindow, minimum: .seconds(1))
+        collector.admissionTTL = reader.duration("REPLAYD_ADMISSION_TTL", default: collector.admissionTTL, minimum: .seconds(1))
+        let policy = reader.choice("REPLAYD_REDIS_DOWN_POLICY", default: collector.redisDownPolicy.rawValue,
+                                   in: CollectorConfiguration.RedisDownPolicy.allCases.map(\.rawValue))
+        collector.redisDownPolicy = .init(rawValue: policy) ?? .local
+        collector.expectedInstances = reader.int("REPLAYD_COLLECTOR_INSTANCES", default: 1, range: 1...10_000)
+        let ipPolicy = reader.choice("REPLAYD_CLIENT_IP", default: collector.clientIPPolicy.rawValue,
+                                     in: CollectorConfiguration.ClientIPPolicy.allCases.map(\.rawValue))
+        collector.clientIPPolicy = .init(rawValue: ipPolicy) ?? .anonymized
+        collector.trustForwardedFor = reader.bool("REPLAYD_TRUST_FORWARDED_FOR", default: false)
+        collector.topic = config.kafka.batchesTopic
+        config.collector = collector
 
         config.spoolDirectory = reader.string("REPLAYD_SPOOL_DIR", default: config.spoolDirectory)
         config.rrwebAssetsDirectory = reader.raw("REPLAYD_RRWEB_ASSETS")

@@ -8,11 +8,16 @@ enum Observability {
     static let registry = PrometheusCollectorRegistry()
 
     static func bootstrap(logLevel: Logger.Level) {
+        bootstrapLogging(logLevel: logLevel)
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    }
+
+    /// Logging only (for short commands that export no metrics).
+    static func bootstrapLogging(logLevel: Logger.Level) {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = logLevel
             return handler
         }
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
     }
 }

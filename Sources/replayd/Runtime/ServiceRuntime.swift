@@ -1,3 +1,4 @@
+import Collector
 import Database
 import Hummingbird
 import Kafka
@@ -5,6 +6,7 @@ import Logging
 import PostgresNIO
 import Redis
 import ServiceLifecycle
+import UnixSignals
 
 /// The long-lived clients a process shares between its services, and the `ServiceGroup` that runs
 /// them with graceful shutdown on SIGTERM/SIGINT: the HTTP server stops accepting and drains first,
@@ -14,7 +16,7 @@ struct ServiceRuntime: Sendable {
     let logger: Logger
     let postgres: PostgresClient
     let redis: RedisClient
-    let producer: KafkaProducer
+    let producer: ResilientKafkaProducer
 
     init(configuration: ReplaydConfiguration, logger: Logger) async throws {
         self.configuration = configuration
@@ -23,7 +25,7 @@ struct ServiceRuntime: Sendable {
         redis = RedisClient(configuration: configuration.redis, logger: logger)
         var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: configuration.kafka.brokers)
         producerConfiguration.messageTimeout = configuration.kafka.messageTimeout
-        producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
+        producer = try ResilientKafkaProducer(configuration: producerConfiguration, logger: logger)
     }
 
     var readinessChecks: [ReadinessCheck] {
@@ -42,14 +44,28 @@ struct ServiceRuntime: Sendable {
         ]
     }
 
+    func collectorRoutes() -> CollectorRoutes<IngestRequestContext> {
+        let store = CampaignStore(client: postgres, logger: logger)
+        let collector = configuration.collector
+        let cache = CampaignCache(ttl: collector.campaignCacheTTL, negativeTTL: collector.negativeCacheTTL,
+                                  capacity: collector.campaignCacheCapacity) { key in
+            try await store.find(publicKey: key)
+        }
+        return CollectorRoutes(
+            configuration: collector, campaigns: cache,
+            limiter: RateLimiter(redis: redis, configuration: collector, logger: logger),
+            publisher: BatchPublisher(producer: producer, topic: configuration.kafka.batchesTopic))
+    }
+
     /// Builds the HTTP application (when `http`) and runs every service until a shutdown signal.
     func run(http: Bool) async throws {
         // ServiceGroup shuts services down in reverse order: the HTTP server stops accepting and
         // drains first, then the producer flushes what it accepted, then the Postgres pool closes.
         var services: [any Service] = [postgres, producer]
         if http {
-            let router = Router(context: BasicRequestContext.self)
+            let router = Router(context: IngestRequestContext.self)
             OperationalRoutes(checks: readinessChecks, registry: Observability.registry).register(on: router)
+            collectorRoutes().register(on: router)
             let app = Application(
                 router: router,
                 configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port),

@@ -1,0 +1,142 @@
+import Core
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Kafka
+import Logging
+import Metrics
+import NIOCore
+
+/// The ingest endpoints: `POST /v1/batch` (+ CORS preflight, 405 for other methods) and
+/// `GET /snippet.js`. docs/openapi.yaml is the contract.
+public struct CollectorRoutes<Context: RemoteAddressRequestContext>: Sendable {
+    let configuration: CollectorConfiguration
+    let campaigns: CampaignCache
+    let limiter: RateLimiter
+    let publisher: BatchPublisher
+    let snippet: ByteBuffer
+
+    public init(configuration: CollectorConfiguration, campaigns: CampaignCache, limiter: RateLimiter,
+                publisher: BatchPublisher) {
+        self.configuration = configuration
+        self.campaigns = campaigns
+        self.limiter = limiter
+        self.publisher = publisher
+        self.snippet = ByteBuffer(bytes: SnippetAsset.bytes)
+    }
+
+    public func register(on router: Router<Context>) {
+        router.post("/v1/batch") { request, context in
+            await ingest(request, context: context)
+        }
+        router.on("/v1/batch", method: .options) { request, _ in
+            await preflight(request)
+        }
+        for method in [HTTPRequest.Method.get, .put, .delete, .patch, .head] {
+            router.on("/v1/batch", method: method) { _, _ in
+                CollectorResponses.error(.methodNotAllowed("POST"))
+            }
+        }
+        router.get("/snippet.js") { _, _ in
+            Response(status: .ok,
+                     headers: [.contentType: "application/javascript; charset=utf-8", .cacheControl: "public, max-age=300",
+                               .accessControlAllowOrigin: "*"],
+                     body: .init(byteBuffer: snippet))
+        }
+    }
+
+    func ingest(_ request: Request, context: Context) async -> Response {
+        let started = ContinuousClock.now
+        let origin = request.headers[.origin]
+        var cors: HTTPFields = [:]
+        let result: Response
+        let outcome: String
+        do {
+            let (accepted, allowedCORS) = try await accept(request, context: context, origin: origin, cors: &cors)
+            result = CollectorResponses.accepted(events: accepted, cors: allowedCORS)
+            outcome = "accepted"
+        } catch {
+            result = CollectorResponses.error(error, cors: cors)
+            outcome = error.code
+            if error.status == .serviceUnavailable {
+                context.logger.warning("batch refused", metadata: ["code": "\(error.code)", "reason": "\(error.message)"])
+            }
+        }
+        let elapsed = ContinuousClock.now - started
+        CollectorMetrics.record(result: outcome, seconds: Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds))
+        return result
+    }
+
+    private func accept(_ request: Request, context: Context, origin: String?, cors: inout HTTPFields) async throws(CollectorError) -> (Int, HTTPFields) {
+        let body = try await BatchBodyReader(limit: configuration.maxBatchBytes).read(request)
+        let receivedAt = Date()
+        let batch: ValidatedBatch
+        do {
+            batch = try BatchValidator.validate(Data(body.readableBytesView), now: receivedAt,
+                                                limits: configuration.limits)
+        } catch {
+            throw CollectorError(.badRequest, error.code, error.message)
+        }
+        if let queryKey = request.uri.queryParameters["key"].map(String.init), queryKey != batch.key {
+            throw .invalidField("key", "in the body does not match the key in the URL")
+        }
+        let campaign = try await lookup(batch.key)
+        if let origin, !OriginPolicy.allows(origin, allowed: campaign.allowedOrigins) {
+            throw .originNotAllowed
+        }
+        cors = CollectorResponses.cors(origin: origin)
+        if campaign.paused { throw .campaignPaused }
+
+        switch await limiter.check(campaign: campaign, session: batch.session, events: batch.eventCount) {
+        case .allowed: break
+        case .rateLimited(let retryAfter): throw .rateLimited(retryAfter: retryAfter)
+        case .sessionRefused(let retryAfter): throw .sessionRefused(retryAfter: retryAfter)
+        case .unavailable: throw .unavailable("the rate limiter is unavailable")
+        }
+
+        let metadata = BatchPublisher.Metadata(
+            campaignID: campaign.id, batch: batch, receivedAt: receivedAt,
+            userAgent: request.headers[.userAgent],
+            clientIP: ClientAddress.resolve(peer: context.remoteAddress, forwardedFor: request.headers[ClientAddress.forwardedFor],
+                                            configuration: configuration),
+            origin: origin)
+        do {
+            _ = try await publisher.publish(body, metadata: metadata)
+        } catch let error as KafkaError {
+            switch error.kind {
+            case .queueFull: throw .unavailable("the ingest queue is full", retryAfter: 1)
+            case .messageTooLarge: throw .tooLarge(limit: configuration.maxBatchBytes)
+            default: throw .unavailable("the batch could not be stored (\(error.code))", retryAfter: 5)
+            }
+        } catch {
+            throw .unavailable("the batch could not be stored", retryAfter: 5)
+        }
+        CollectorMetrics.events.increment(by: batch.eventCount)
+        CollectorMetrics.bytes.increment(by: body.readableBytes)
+        return (batch.eventCount, cors)
+    }
+
+    private func lookup(_ key: String) async throws(CollectorError) -> Campaign {
+        let campaign: Campaign?
+        do {
+            campaign = try await campaigns.campaign(forKey: key)
+        } catch {
+            throw .unavailable("campaigns cannot be read right now", retryAfter: 5)
+        }
+        guard let campaign else { throw .unknownKey }
+        return campaign
+    }
+
+    func preflight(_ request: Request) async -> Response {
+        guard let origin = request.headers[.origin] else {
+            return CollectorResponses.error(.init(.badRequest, "not_a_preflight", "OPTIONS needs an Origin header"))
+        }
+        guard let key = request.uri.queryParameters["key"].map(String.init), BatchValidator.isValidKey(key),
+              let campaign = try? await campaigns.campaign(forKey: key),
+              OriginPolicy.allows(origin, allowed: campaign.allowedOrigins)
+        else {
+            return CollectorResponses.error(.originNotAllowed)
+        }
+        return CollectorResponses.preflight(origin: origin)
+    }
+}

@@ -1,0 +1,144 @@
+import Core
+import Foundation
+import Logging
+import Metrics
+import Redis
+import Synchronization
+
+/// Per-campaign limits, shared by every Collector through Redis.
+///
+/// - **New sessions per window**: a session is admitted once (sliding window over a sorted set) and
+///   stays admitted for `admissionTTL`; this process remembers admissions, so an admitted session's
+///   later batches need no admission round trip. A refused session is told to stop recording.
+/// - **Events per second**: a sliding-window counter. To keep the common case off the network, a
+///   grant may include a small lease (at most 1/20 of the campaign's rate) that this process spends
+///   locally within the same second; leased tokens are already counted in Redis, so instances never
+///   over-admit together, they can only leave up to 5% of the rate unused per instance.
+/// - **Redis unreachable**: after a failure Redis is skipped for `retryInterval`, and the configured
+///   ``CollectorConfiguration/RedisDownPolicy`` applies (default: the same limits enforced per
+///   process, divided by the expected number of instances). Counted in `replayd_limiter_degraded_total`.
+public final class RateLimiter: Sendable {
+    public enum Decision: Sendable, Equatable {
+        case allowed
+        case rateLimited(retryAfterSeconds: Int)
+        case sessionRefused(retryAfterSeconds: Int)
+        /// Redis is down and the policy is `closed`.
+        case unavailable
+    }
+
+    struct Lease { var second: Int64; var tokens: Int }
+    struct State {
+        var admitted = LRUSet(capacity: 200_000)
+        var leases: [String: Lease] = [:]
+        var redisDownUntil: ContinuousClock.Instant?
+    }
+
+    let redis: RedisClient
+    let configuration: CollectorConfiguration
+    let logger: Logger
+    let local: LocalLimiter
+    let retryInterval: Duration = .seconds(1)
+    private let state: Mutex<State>
+    private let degraded = Counter(label: "replayd_limiter_degraded_total")
+    private let roundTrips = Counter(label: "replayd_limiter_redis_calls_total")
+
+    public init(redis: RedisClient, configuration: CollectorConfiguration, logger: Logger) {
+        self.redis = redis
+        self.configuration = configuration
+        self.logger = logger
+        self.local = LocalLimiter(window: configuration.sessionWindow, instances: configuration.expectedInstances)
+        self.state = Mutex(State(admitted: LRUSet(capacity: configuration.admissionCacheCapacity)))
+    }
+
+    public func check(campaign: Campaign, session: String, events: Int) async -> Decision {
+        let campaignID = campaign.id.uuidString.lowercased()
+        let admissionKey = campaignID + "/" + session
+        let nowSecond = Self.currentSecond()
+        enum Fast { case done(Decision), redis(checkSession: Bool), degraded }
+        let fast: Fast = state.withLock { state in
+            if let until = state.redisDownUntil, ContinuousClock.now < until { return .degraded }
+            let known = state.admitted.contains(admissionKey)
+            if known, var lease = state.leases[campaignID], lease.second == nowSecond, lease.tokens >= events {
+                lease.tokens -= events
+                state.leases[campaignID] = lease
+                return .done(.allowed)
+            }
+            return .redis(checkSession: !known)
+        }
+        switch fast {
+        case .done(let decision):
+            return decision
+        case .degraded:
+            return degradedDecision(campaign: campaign, session: session, events: events)
+        case .redis(let checkSession):
+            let leaseSize = max(0, campaign.eventsPerSecond / 20)
+            do {
+                roundTrips.increment()
+                let reply = try await redis.eval(
+                    LimiterScript.script,
+                    keys: LimiterScript.keys(campaign: campaignID, session: session),
+                    arguments: [
+                        checkSession ? "1" : "0", session,
+                        String(configuration.sessionWindow.milliseconds), String(campaign.sessionsPerHour),
+                        String(configuration.admissionTTL.milliseconds),
+                        String(events), String(events + leaseSize), String(campaign.eventsPerSecond),
+                    ])
+                guard let values = reply.array?.compactMap(\.int), values.count == 3 else {
+                    logger.error("unexpected limiter reply", metadata: ["reply": "\(reply)"])
+                    return degradedDecision(campaign: campaign, session: session, events: events)
+                }
+                let (admitted, granted, retryMillis) = (values[0] == 1, Int(values[1]), Int(values[2]))
+                let retryAfter = max(1, (retryMillis + 999) / 1000)
+                guard admitted else { return .sessionRefused(retryAfterSeconds: retryAfter) }
+                return state.withLock { state in
+                    state.redisDownUntil = nil
+                    state.admitted.insert(admissionKey)
+                    guard granted >= min(events, campaign.eventsPerSecond) else {
+                        return .rateLimited(retryAfterSeconds: retryAfter)
+                    }
+                    let spare = max(0, granted - events)
+                    if spare > 0 { state.leases[campaignID] = Lease(second: nowSecond, tokens: spare) }
+                    return .allowed
+                }
+            } catch {
+                logger.warning("rate limiter cannot reach Redis; applying the \(configuration.redisDownPolicy.rawValue) policy",
+                               metadata: ["error": "\(error)"])
+                state.withLock { $0.redisDownUntil = ContinuousClock.now + retryInterval }
+                return degradedDecision(campaign: campaign, session: session, events: events)
+            }
+        }
+    }
+
+    private func degradedDecision(campaign: Campaign, session: String, events: Int) -> Decision {
+        degraded.increment()
+        switch configuration.redisDownPolicy {
+        case .open: return .allowed
+        case .closed: return .unavailable
+        case .local:
+            let key = campaign.id.uuidString.lowercased() + "/" + session
+            let known = state.withLock { $0.admitted.contains(key) }
+            let decision = local.check(campaign: campaign, session: session, alreadyAdmitted: known, events: events)
+            if decision == .allowed || decision.isRateLimitedOnly {
+                state.withLock { $0.admitted.insert(key) }
+            }
+            return decision
+        }
+    }
+
+    static func currentSecond() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec)
+    }
+}
+
+extension RateLimiter.Decision {
+    var isRateLimitedOnly: Bool { if case .rateLimited = self { return true } else { return false } }
+}
+
+extension Duration {
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,222 @@
+/*! replayd snippet: records this page with rrweb and sends it to a replayd Collector.
+ *
+ *   <script src="https://collector.example.com/snippet.js" data-key="pk_..." async></script>
+ *
+ * Options (data-* attributes on the script tag, or replayd.init({...})):
+ *   key         campaign public key (required)
+ *   collector   Collector base URL (default: where this script came from)
+ *   rrweb       URL of rrweb's record build, loaded when window.rrwebRecord is missing
+ *   flushMs     send at least this often (default 5000)
+ *   maxEvents   send when this many events are buffered (default 100)
+ *   maxBytes    send when the buffered JSON reaches this size (default 512 KiB);
+ *               batches are also split below the server's limit (default 4 MiB)
+ */
+(function () {
+  "use strict";
+  if (window.replayd && window.replayd.started) return;
+  var VERSION = "1.0.0";
+  var script = document.currentScript;
+  var data = (script && script.dataset) || {};
+  var state = {
+    started: false, stopped: false, config: null, buffer: [], bufferBytes: 0, dropped: 0,
+    queue: [], sending: false, timer: null, stopRecording: null, attempt: 0
+  };
+
+  function storage(name, value) {
+    try {
+      if (value === undefined) return window.sessionStorage.getItem("replayd." + name);
+      window.sessionStorage.setItem("replayd." + name, String(value));
+    } catch (e) { return null; }
+  }
+
+  function randomID() {
+    var bytes = new Uint8Array(16);
+    (window.crypto || window.msCrypto).getRandomValues(bytes);
+    var alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    var id = "";
+    for (var i = 0; i < bytes.length; i++) id += alphabet[bytes[i] % 62];
+    return id;
+  }
+
+  // One session per tab, kept across reloads and navigations within the tab (sessionStorage).
+  function session() {
+    var id = storage("session");
+    if (!id || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) { id = randomID(); storage("session", id); storage("seq", 0); }
+    return id;
+  }
+  function nextSeq() {
+    var seq = parseInt(storage("seq") || "0", 10);
+    if (!(seq >= 0)) seq = 0;
+    storage("seq", seq + 1);
+    return seq;
+  }
+
+  function init(options) {
+    if (state.started) return;
+    var base = (script && script.src) ? new URL(script.src, location.href).origin : location.origin;
+    var c = {
+      key: options.key, collector: (options.collector || base).replace(/\/$/, ""), rrweb: options.rrweb,
+      flushMs: +options.flushMs || 5000, maxEvents: +options.maxEvents || 100,
+      maxBytes: +options.maxBytes || 512 * 1024, maxBatchBytes: +options.maxBatchBytes || 4 * 1024 * 1024,
+      maxBufferBytes: +options.maxBufferBytes || 16 * 1024 * 1024, maxAttempts: +options.maxAttempts || 8
+    };
+    if (!c.key) { console.warn("replayd: no campaign key (data-key) given; not recording"); return; }
+    if (storage("refused") === "1") return; // the Collector told this session to stop
+    state.config = c; state.started = true;
+    ping();
+    withRecorder(function (record) {
+      state.stopRecording = record({ emit: push });
+      state.timer = setInterval(function () { flush(false); }, c.flushMs);
+    });
+    document.addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden") flush(true); });
+    window.addEventListener("pagehide", function () { flush(true); });
+  }
+
+  function withRecorder(start) {
+    var existing = window.rrwebRecord || (window.rrweb && window.rrweb.record);
+    if (existing) return start(existing);
+    if (!state.config.rrweb) { console.warn("replayd: rrweb is not loaded and no data-rrweb URL was given"); return; }
+    var tag = document.createElement("script");
+    tag.src = state.config.rrweb; tag.async = true;
+    tag.onload = function () {
+      var record = window.rrwebRecord || (window.rrweb && window.rrweb.record);
+      if (record) start(record); else console.warn("replayd: " + state.config.rrweb + " did not define rrwebRecord");
+    };
+    document.head.appendChild(tag);
+  }
+
+  function push(event) {
+    if (state.stopped) return;
+    var size = JSON.stringify(event).length;
+    // Bounded memory: past the cap, new events are dropped (and counted) until a send frees room.
+    if (state.bufferBytes + size > state.config.maxBufferBytes) { state.dropped++; return; }
+    state.buffer.push({ event: event, size: size });
+    state.bufferBytes += size;
+    if (state.buffer.length >= state.config.maxEvents || state.bufferBytes >= state.config.maxBytes) flush(false);
+  }
+
+  // Cuts the buffer into batches no larger than maxBatchBytes, each with its own seq.
+  function cut() {
+    var batches = [], current = [], bytes = 0;
+    for (var i = 0; i < state.buffer.length; i++) {
+      var item = state.buffer[i];
+      if (current.length && bytes + item.size > state.config.maxBatchBytes) { batches.push(current); current = []; bytes = 0; }
+      current.push(item.event); bytes += item.size;
+    }
+    if (current.length) batches.push(current);
+    state.buffer = []; state.bufferBytes = 0;
+    return batches.map(function (events) { return { seq: nextSeq(), events: events }; });
+  }
+
+  function body(batch) {
+    return JSON.stringify({
+      key: state.config.key, session: session(), seq: batch.seq, events: batch.events,
+      page: { url: location.href, referrer: document.referrer || null, width: window.innerWidth, height: window.innerHeight }
+    });
+  }
+
+  function flush(leaving) {
+    if (!state.started || state.stopped) return;
+    if (state.buffer.length) state.queue = state.queue.concat(cut());
+    if (leaving) return beaconAll();
+    send();
+  }
+
+  // On page hide the page may be gone before a fetch finishes: hand what fits to sendBeacon
+  // (text/plain, no preflight) and the rest to keepalive fetches; the browser finishes them.
+  function beaconAll() {
+    var rest = [];
+    while (state.queue.length) {
+      var batch = state.queue.shift(), json = body(batch);
+      var sent = json.length < 60000 && navigator.sendBeacon &&
+        navigator.sendBeacon(url("/v1/batch"), new Blob([json], { type: "text/plain" }));
+      if (!sent) rest.push(batch);
+    }
+    state.queue = rest;
+    if (rest.length) send(true);
+  }
+
+  function url(path) { return state.config.collector + path + "?key=" + encodeURIComponent(state.config.key); }
+
+  function gzip(text) {
+    if (typeof CompressionStream === "undefined") return Promise.resolve(null);
+    var stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
+    return new Response(stream).arrayBuffer();
+  }
+
+  function send(keepalive) {
+    if (state.sending || state.stopped || !state.queue.length) return;
+    state.sending = true;
+    var batch = state.queue[0], json = body(batch);
+    gzip(json).then(function (compressed) {
+      var headers = { "Content-Type": "application/json" };
+      if (compressed) headers["Content-Encoding"] = "gzip";
+      var payload = compressed || json;
+      var size = compressed ? compressed.byteLength : json.length;
+      return fetch(url("/v1/batch"), {
+        method: "POST", headers: headers, body: payload, mode: "cors", credentials: "omit",
+        keepalive: !!keepalive || size < 60000
+      });
+    }).then(function (response) {
+      return response.text().then(function (text) { return { status: response.status, response: response, text: text }; });
+    }).then(function (r) {
+      state.sending = false;
+      if (r.status === 202) { state.queue.shift(); state.attempt = 0; return send(keepalive); }
+      var code = "";
+      try { code = JSON.parse(r.text).error.code; } catch (e) {}
+      if (code === "session_refused" || r.status === 401 || r.status === 403) return stop(code || String(r.status));
+      if (r.status === 413) return split(batch);
+      if (r.status === 429 || r.status === 503 || r.status >= 500) {
+        return retry(parseInt(r.response.headers.get("Retry-After") || "", 10));
+      }
+      // Any other 4xx will fail again as is: drop this batch, keep the session going.
+      console.warn("replayd: batch " + batch.seq + " rejected: " + r.status + " " + r.text);
+      state.queue.shift(); send(keepalive);
+    }).catch(function () { state.sending = false; retry(NaN); });
+  }
+
+  // Never resend a 413 as is: halve the batch (new seqs keep the order), or drop a lone event.
+  function split(batch) {
+    state.queue.shift();
+    if (batch.events.length < 2) { state.dropped++; return send(); }
+    var half = Math.ceil(batch.events.length / 2);
+    var parts = [batch.events.slice(0, half), batch.events.slice(half)].map(function (events) { return { seq: nextSeq(), events: events }; });
+    state.queue = parts.concat(state.queue);
+    send();
+  }
+
+  function retry(retryAfterSeconds) {
+    state.attempt++;
+    if (state.attempt > state.config.maxAttempts) { state.attempt = 0; state.queue.shift(); state.dropped++; }
+    var backoff = Math.min(30000, 1000 * Math.pow(2, state.attempt - 1));
+    var delay = retryAfterSeconds > 0 ? retryAfterSeconds * 1000 : backoff / 2 + Math.random() * backoff / 2;
+    setTimeout(function () { send(); }, delay);
+  }
+
+  function stop(reason) {
+    state.stopped = true; state.queue = []; state.buffer = [];
+    if (state.timer) clearInterval(state.timer);
+    if (state.stopRecording) try { state.stopRecording(); } catch (e) {}
+    if (reason === "session_refused") storage("refused", "1");
+    console.info("replayd: recording stopped (" + reason + ")");
+  }
+
+  // Once per page load: tells the install tracker this page carries the snippet.
+  function ping() {
+    var json = JSON.stringify({ key: state.config.key, url: location.href, version: VERSION });
+    try {
+      if (!(navigator.sendBeacon && navigator.sendBeacon(url("/v1/install"), new Blob([json], { type: "text/plain" })))) {
+        fetch(url("/v1/install"), { method: "POST", body: json, keepalive: true, mode: "cors", credentials: "omit",
+                                    headers: { "Content-Type": "text/plain" } }).catch(function () {});
+      }
+    } catch (e) {}
+  }
+
+  window.replayd = {
+    init: init, version: VERSION, flush: function () { flush(false); },
+    get started() { return state.started; }, get session() { return session(); },
+    get stats() { return { queued: state.queue.length, buffered: state.buffer.length, dropped: state.dropped, stopped: state.stopped }; }
+  };
+  if (data.key) init({ key: data.key, collector: data.collector, rrweb: data.rrweb, flushMs: data.flushMs,
+                       maxEvents: data.maxEvents, maxBytes: data.maxBytes, maxBatchBytes: data.maxBatchBytes });
+})();
