@@ -192,6 +192,15 @@ let package = Package(
         ),
         .testTarget(name: "UploaderTests", dependencies: ["Uploader", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ProcessorTests", dependencies: ["Processor", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CollectorTests",
+            dependencies: [
+                "Collector", "Kafka", "Redis", "Database", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "DatabaseTests", dependencies: ["Database", "TestSupport"], swiftSettings: swiftSettings),
     ]
 )

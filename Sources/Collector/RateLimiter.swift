@@ -30,6 +30,8 @@ public final class RateLimiter: Sendable {
     struct State {
         var admitted = LRUSet(capacity: 200_000)
         var leases: [String: Lease] = [:]
+        /// Campaigns with a lease request on the wire (others ask Redis for exactly what they need).
+        var leasing: Set<String> = []
         var redisDownUntil: ContinuousClock.Instant?
     }
 
@@ -54,24 +56,31 @@ public final class RateLimiter: Sendable {
         let campaignID = campaign.id.uuidString.lowercased()
         let admissionKey = campaignID + "/" + session
         let nowSecond = Self.currentSecond()
-        enum Fast { case done(Decision), redis(checkSession: Bool), degraded }
+        enum Fast { case done(Decision), redis(checkSession: Bool, reservedLocally: Bool, leasing: Bool), degraded }
         let fast: Fast = state.withLock { state in
             if let until = state.redisDownUntil, ContinuousClock.now < until { return .degraded }
             let known = state.admitted.contains(admissionKey)
-            if known, var lease = state.leases[campaignID], lease.second == nowSecond, lease.tokens >= events {
+            var reserved = false
+            if var lease = state.leases[campaignID], lease.second == nowSecond, lease.tokens >= events {
                 lease.tokens -= events
                 state.leases[campaignID] = lease
-                return .done(.allowed)
+                reserved = true
             }
-            return .redis(checkSession: !known)
+            if known && reserved { return .done(.allowed) }
+            let leasing = !reserved && state.leasing.insert(campaignID).inserted
+            return .redis(checkSession: !known, reservedLocally: reserved, leasing: leasing)
         }
         switch fast {
         case .done(let decision):
             return decision
         case .degraded:
             return degradedDecision(campaign: campaign, session: session, events: events)
-        case .redis(let checkSession):
-            let leaseSize = max(0, campaign.eventsPerSecond / 20)
+        case .redis(let checkSession, let reservedLocally, let leasing):
+            // Ask Redis for tokens only when the local lease could not cover this batch, and for a
+            // new lease only from one request per campaign at a time.
+            defer { if leasing { _ = state.withLock { $0.leasing.remove(campaignID) } } }
+            let need = reservedLocally ? 0 : events
+            let want = reservedLocally ? 0 : events + (leasing ? max(0, campaign.eventsPerSecond / 20) : 0)
             do {
                 roundTrips.increment()
                 let reply = try await redis.eval(
@@ -81,30 +90,52 @@ public final class RateLimiter: Sendable {
                         checkSession ? "1" : "0", session,
                         String(configuration.sessionWindow.milliseconds), String(campaign.sessionsPerHour),
                         String(configuration.admissionTTL.milliseconds),
-                        String(events), String(events + leaseSize), String(campaign.eventsPerSecond),
+                        String(need), String(want), String(campaign.eventsPerSecond),
                     ])
                 guard let values = reply.array?.compactMap(\.int), values.count == 3 else {
                     logger.error("unexpected limiter reply", metadata: ["reply": "\(reply)"])
+                    refund(events, campaignID: campaignID, second: nowSecond, if: reservedLocally)
                     return degradedDecision(campaign: campaign, session: session, events: events)
                 }
                 let (admitted, granted, retryMillis) = (values[0] == 1, Int(values[1]), Int(values[2]))
                 let retryAfter = max(1, (retryMillis + 999) / 1000)
-                guard admitted else { return .sessionRefused(retryAfterSeconds: retryAfter) }
+                guard admitted else {
+                    refund(events, campaignID: campaignID, second: nowSecond, if: reservedLocally)
+                    return .sessionRefused(retryAfterSeconds: retryAfter)
+                }
                 return state.withLock { state in
                     state.redisDownUntil = nil
                     state.admitted.insert(admissionKey)
+                    if reservedLocally { return .allowed }
                     guard granted >= min(events, campaign.eventsPerSecond) else {
                         return .rateLimited(retryAfterSeconds: retryAfter)
                     }
                     let spare = max(0, granted - events)
-                    if spare > 0 { state.leases[campaignID] = Lease(second: nowSecond, tokens: spare) }
+                    if spare > 0 {
+                        var lease = state.leases[campaignID] ?? Lease(second: nowSecond, tokens: 0)
+                        if lease.second != nowSecond { lease = Lease(second: nowSecond, tokens: 0) }
+                        lease.tokens += spare
+                        state.leases[campaignID] = lease
+                    }
                     return .allowed
                 }
             } catch {
                 logger.warning("rate limiter cannot reach Redis; applying the \(configuration.redisDownPolicy.rawValue) policy",
                                metadata: ["error": "\(error)"])
+                refund(events, campaignID: campaignID, second: nowSecond, if: reservedLocally)
                 state.withLock { $0.redisDownUntil = ContinuousClock.now + retryInterval }
                 return degradedDecision(campaign: campaign, session: session, events: events)
+            }
+        }
+    }
+
+    /// Gives back tokens reserved from the local lease for a batch that was not accepted.
+    private func refund(_ events: Int, campaignID: String, second: Int64, if reserved: Bool) {
+        guard reserved else { return }
+        state.withLock { state in
+            if var lease = state.leases[campaignID], lease.second == second {
+                lease.tokens += events
+                state.leases[campaignID] = lease
             }
         }
     }
