@@ -14,7 +14,7 @@ func hasSources(_ target: String) -> Bool {
     let files = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
     return files.contains { $0.hasSuffix(".swift") }
 }
-let pendingComponents = ["Uploader", "Processor"].filter {
+let pendingComponents = ["Uploader", "Processor", "Tracker", "Playback"].filter {
     !hasSources($0) || (Context.environment["REPLAYD_PENDING_TARGETS"] ?? "").split(separator: ",").contains(Substring($0))
 }
 
@@ -149,13 +149,39 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .target(
+            name: "Tracker",
+            dependencies: [
+                "Core", "Redis", "Database",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Playback",
+            dependencies: [
+                "Core", "S3", "Gzip", "Database",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            resources: [.copy("Resources")],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: the one executable
         .executableTarget(
             name: "replayd",
             dependencies: [
                 "Core", "Kafka", "Redis", "Gzip", "Curl", "S3", "Database",
                 "Collector",
-            ] + ["Uploader", "Processor"].filter { !pendingComponents.contains($0) }.map { Target.Dependency(stringLiteral: $0) } + [
+            ] + ["Uploader", "Processor", "Tracker", "Playback"].filter { !pendingComponents.contains($0) }.map { Target.Dependency(stringLiteral: $0) } + [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -191,6 +217,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "UploaderTests", dependencies: ["Uploader", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TrackerTests",
+            dependencies: ["Tracker", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PlaybackTests",
+            dependencies: ["Playback", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "ProcessorTests", dependencies: ["Processor", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CollectorTests",

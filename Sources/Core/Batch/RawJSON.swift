@@ -10,7 +10,7 @@ public enum RawJSON {
     /// The byte range of the value of the member `key` of the top-level object in `bytes`, or `nil`
     /// if `bytes` is not an object, has no such member, or is malformed before the member ends.
     /// Keys are compared after unescaping (`"ev\u0065nts"` matches `events`). With duplicate keys
-    /// the last one wins, as in Foundation's `JSONDecoder`.
+    /// the first one wins, as in Foundation's `JSONDecoder` (so the bytes match what validation saw).
     public static func valueRange(ofKey key: String, in bytes: [UInt8]) -> Range<Int>? {
         bytes.withUnsafeBufferPointer { valueRange(ofKey: key, in: $0) }
     }
@@ -28,21 +28,20 @@ public enum RawJSON {
         index = skipWhitespace(bytes, index + 1)
         guard index < bytes.count else { return nil }
         if bytes[index] == .closeBrace { return nil }
-        var found: Range<Int>?
         while true {
-            guard index < bytes.count, bytes[index] == .quote, let keyEnd = skipString(bytes, index) else { return found }
+            guard index < bytes.count, bytes[index] == .quote, let keyEnd = skipString(bytes, index) else { return nil }
             let matches = keyEquals(bytes, index + 1..<keyEnd - 1, wanted)
             index = skipWhitespace(bytes, keyEnd)
-            guard index < bytes.count, bytes[index] == .colon else { return found }
+            guard index < bytes.count, bytes[index] == .colon else { return nil }
             let start = skipWhitespace(bytes, index + 1)
-            guard let end = skipValue(bytes, start) else { return found }
-            if matches { found = start..<end }
+            guard let end = skipValue(bytes, start) else { return nil }
+            if matches { return start..<end }
             index = skipWhitespace(bytes, end)
-            guard index < bytes.count else { return found }
+            guard index < bytes.count else { return nil }
             switch bytes[index] {
             case .comma: index = skipWhitespace(bytes, index + 1)
-            case .closeBrace: return found
-            default: return found
+            case .closeBrace: return nil
+            default: return nil
             }
         }
     }

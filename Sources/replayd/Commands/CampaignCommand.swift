@@ -1,5 +1,5 @@
 import ArgumentParser
-import Collector
+import Core
 import Core
 import Database
 import Foundation

@@ -1,4 +1,5 @@
 import Collector
+import Core
 import Database
 import Hummingbird
 import Kafka

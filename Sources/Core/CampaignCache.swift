@@ -1,4 +1,3 @@
-import Core
 import Synchronization
 
 /// The hot path's view of campaigns: an in-process LRU with a TTL in front of Postgres.
