@@ -1,6 +1,5 @@
 import ArgumentParser
 import Core
-import Core
 import Database
 import Foundation
 import Logging
