@@ -18,10 +18,36 @@ let pendingComponents = ["Uploader", "Processor", "Tracker", "Playback"].filter 
     !hasSources($0) || (Context.environment["REPLAYD_PENDING_TARGETS"] ?? "").split(separator: ",").contains(Substring($0))
 }
 
+/// The executable's command files that need a component, left out while it is pending.
+let commandFiles = [
+    "Processor": ["Commands/ProcessorCommand.swift", "Commands/DeadLetterCommand.swift"],
+    "Tracker": ["Commands/InstallsCommand.swift"],
+    "Playback": ["Commands/TokenCommand.swift", "Commands/SessionsCommand.swift"],
+]
+let excludedCommands = pendingComponents.flatMap { commandFiles[$0] ?? [] }.filter {
+    FileManager.default.fileExists(atPath: Context.packageDirectory + "/Sources/replayd/" + $0)
+}
+
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
+
+let builtComponents: [String] = ["Uploader", "Processor", "Tracker", "Playback"].filter { !pendingComponents.contains($0) }
+let componentDependencies: [Target.Dependency] = builtComponents.map { Target.Dependency.target(name: $0) }
+let replaydDependencies: [Target.Dependency] = [
+    "Core", "Kafka", "Redis", "Gzip", "Curl", "S3", "Database", "Collector",
+    .product(name: "ArgumentParser", package: "swift-argument-parser"),
+    .product(name: "Hummingbird", package: "hummingbird"),
+    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+    .product(name: "Logging", package: "swift-log"),
+    .product(name: "Metrics", package: "swift-metrics"),
+    .product(name: "Prometheus", package: "swift-prometheus"),
+    .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+    .product(name: "PostgresNIO", package: "postgres-nio"),
+] + componentDependencies
+let pendingDefines: [SwiftSetting] = pendingComponents.map { SwiftSetting.define("PENDING_" + $0.uppercased()) }
+let replaydSettings: [SwiftSetting] = swiftSettings + pendingDefines
 
 let package = Package(
     name: "replayd",
@@ -178,20 +204,9 @@ let package = Package(
         // MARK: the one executable
         .executableTarget(
             name: "replayd",
-            dependencies: [
-                "Core", "Kafka", "Redis", "Gzip", "Curl", "S3", "Database",
-                "Collector",
-            ] + ["Uploader", "Processor", "Tracker", "Playback"].filter { !pendingComponents.contains($0) }.map { Target.Dependency(stringLiteral: $0) } + [
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-            ],
-            swiftSettings: swiftSettings
+            dependencies: replaydDependencies,
+            exclude: excludedCommands,
+            swiftSettings: replaydSettings
         ),
 
         // MARK: tests mirror the targets

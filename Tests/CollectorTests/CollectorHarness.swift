@@ -89,7 +89,7 @@ struct CollectorHarness: Sendable {
 
     /// Records on the test topic, read from the beginning with a fresh group, waiting until `expected`
     /// arrived (or `wait` passed, for checks that nothing arrived).
-    func records(expected: Int, wait: Duration = .seconds(15)) async throws -> [KafkaMessage] {
+    func records(expected: Int, wait: Duration = .seconds(15), settle: Duration? = nil) async throws -> [KafkaMessage] {
         var configuration = KafkaConsumerConfiguration(
             bootstrapServers: TestStack.kafkaBrokers, groupID: TestStack.uniqueName("reader"), topics: [topic])
         configuration.sessionTimeout = .seconds(6)
@@ -97,8 +97,14 @@ struct CollectorHarness: Sendable {
         let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
         var messages: [KafkaMessage] = []
         let deadline = ContinuousClock.now + wait
+        var lastArrival = ContinuousClock.now
         while ContinuousClock.now < deadline, expected == 0 || messages.count < expected {
-            if let message = try await consumer.poll(timeout: .milliseconds(200)) { messages.append(message) }
+            if let message = try await consumer.poll(timeout: .milliseconds(200)) {
+                messages.append(message)
+                lastArrival = .now
+            } else if let settle, !messages.isEmpty, ContinuousClock.now - lastArrival > settle {
+                break
+            }
         }
         await consumer.close()
         return messages

@@ -45,6 +45,7 @@
     return id;
   }
   function nextSeq() {
+    session(); // a new session resets the counter: establish it before drawing a number
     var seq = parseInt(storage("seq") || "0", 10);
     if (!(seq >= 0)) seq = 0;
     storage("seq", seq + 1);
