@@ -19,6 +19,8 @@ extension PostgresClient {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
+            // Let run() start before the first lease, so the pool does not warn about it.
+            try await Task.sleep(for: .milliseconds(5))
             return try await body(client)
         }
     }

@@ -85,5 +85,10 @@ public enum Schema {
             )
             """,
         ]),
+        Migration(version: 5, name: "analyst token scope and expiry", statements: [
+            // campaign_id NULL: the token reads every campaign; expires_at NULL: it never expires.
+            "ALTER TABLE analyst_tokens ADD COLUMN campaign_id uuid REFERENCES campaigns(id)",
+            "ALTER TABLE analyst_tokens ADD COLUMN expires_at timestamptz",
+        ]),
     ]
 }
