@@ -22,14 +22,19 @@ public struct Migrator: Sendable {
     @discardableResult
     public func migrate(_ client: PostgresClient) async throws -> [Int] {
         do {
-            try await client.query(
-                """
-                CREATE TABLE IF NOT EXISTS schema_migrations (
-                    version    integer PRIMARY KEY,
-                    name       text NOT NULL,
-                    applied_at timestamptz NOT NULL DEFAULT now()
-                )
-                """, logger: logger)
+            // CREATE TABLE IF NOT EXISTS is not safe against a concurrent twin (it can fail on the
+            // catalog's unique index), so it runs under the same lock as the migrations.
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.advisoryLockKey))", logger: logger)
+                try await connection.query(
+                    """
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version    integer PRIMARY KEY,
+                        name       text NOT NULL,
+                        applied_at timestamptz NOT NULL DEFAULT now()
+                    )
+                    """, logger: logger)
+            }
             var applied: [Int] = []
             for migration in migrations {
                 let ran = try await client.withTransaction(logger: logger) { connection in

@@ -13,9 +13,11 @@ struct Replayd: AsyncParsableCommand {
             """,
         subcommands: [
             AllCommand.self,
+            CollectorCommand.self,
             MigrateCommand.self,
             CampaignCommand.self,
             ConfigCommand.self,
+            BenchCeilingCommand.self,
         ]
     )
 }

@@ -1,0 +1,59 @@
+import Foundation
+
+/// What is known about a segment's content: stored as S3 object metadata and in the `segments` table.
+public struct SegmentMetadata: Sendable, Equatable {
+    public var firstSeq: Int
+    public var lastSeq: Int
+    /// Milliseconds since the epoch.
+    public var firstTimestamp: Double
+    public var lastTimestamp: Double
+    public var eventCount: Int
+    /// Batches (lines) in the segment.
+    public var batchCount: Int
+    /// The first page URL seen in the segment.
+    public var pageURL: String?
+
+    public init(firstSeq: Int, lastSeq: Int, firstTimestamp: Double, lastTimestamp: Double, eventCount: Int, batchCount: Int, pageURL: String?) {
+        self.firstSeq = firstSeq
+        self.lastSeq = lastSeq
+        self.firstTimestamp = firstTimestamp
+        self.lastTimestamp = lastTimestamp
+        self.eventCount = eventCount
+        self.batchCount = batchCount
+        self.pageURL = pageURL
+    }
+
+    /// Metadata of a segment holding just `record`.
+    init(first record: SpoolRecord) {
+        self.init(firstSeq: record.seq, lastSeq: record.seq, firstTimestamp: record.firstTimestamp,
+                  lastTimestamp: record.lastTimestamp, eventCount: record.eventCount, batchCount: 1, pageURL: record.pageURL)
+    }
+
+    mutating func add(_ record: SpoolRecord) {
+        firstSeq = min(firstSeq, record.seq)
+        lastSeq = max(lastSeq, record.seq)
+        firstTimestamp = min(firstTimestamp, record.firstTimestamp)
+        lastTimestamp = max(lastTimestamp, record.lastTimestamp)
+        eventCount += record.eventCount
+        batchCount += 1
+        if pageURL == nil { pageURL = record.pageURL }
+    }
+}
+
+/// Why a segment was closed (the `reason` label of `replayd_spool_segments_closed_total`).
+enum SegmentCloseReason: String, Sendable {
+    case idle, size, age, shutdown
+}
+
+/// A finished segment file waiting for upload.
+public struct ClosedSegment: Sendable, Equatable {
+    public var campaignID: UUID
+    public var session: String
+    public var segmentID: UUID
+    public var path: String
+    /// Compressed size when it was closed.
+    public var bytes: Int64
+    /// Known for segments closed by this process; nil for files found at start-up (recovery derives
+    /// it from the file's lines before upload).
+    public var metadata: SegmentMetadata?
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Gzip
+
+/// Makes a segment file left by a crash uploadable and learns its metadata from its lines.
+///
+/// The file is read with `GzipFileReader(allowTruncatedTail: true)`: it yields exactly the data up to
+/// the last flush point or member end — always a line boundary, because the spool flushes only after
+/// whole lines. If the file had a torn tail (an unfinished member, or garbage), the complete lines are
+/// rewritten into `<path>.tmp` as one finished member, `fsync`ed and renamed over the file, so what
+/// is uploaded is a valid gzip stream. Nothing acknowledged is lost: acknowledged lines were flushed
+/// and `fsync`ed before the acknowledgement.
+enum SegmentRecovery {
+    /// Lines longer than this are not parsed for metadata (they are still kept in the file).
+    static let maxParsedLineBytes = 256 << 20
+
+    /// Recovers `path` in place; returns its metadata, or nil when it holds no complete line.
+    static func recover(path: String, compressionLevel: Int32 = 6) throws -> SegmentMetadata? {
+        var scanner = LineScanner()
+        let summary: GzipFileReader.Summary
+        do {
+            summary = try GzipFileReader(path: path, allowTruncatedTail: true).read { piece in scanner.consume(piece) }
+        } catch {
+            throw SpoolError(kind: .io, message: "cannot read spool file \(path) for recovery: \(error); the file is kept")
+        }
+        guard scanner.completeBytes > 0 else { return nil }
+        if summary.tail != nil || scanner.completeBytes < summary.bytesDelivered {
+            try rewrite(path: path, keepingFirst: scanner.completeBytes, level: compressionLevel)
+        }
+        var metadata = scanner.metadata
+        if metadata.firstTimestamp == .infinity {
+            let mtime = FileSystem.modificationTimeMilliseconds(path) ?? Date().timeIntervalSince1970 * 1000
+            metadata.firstTimestamp = mtime
+            metadata.lastTimestamp = mtime
+        }
+        if metadata.firstSeq == .max { metadata.firstSeq = 0; metadata.lastSeq = 0 }
+        return metadata
+    }
+
+    /// Rewrites the first `count` decompressed bytes of `path` as a fresh, finished gzip file.
+    private static func rewrite(path: String, keepingFirst count: Int, level: Int32) throws {
+        let temporary = path + SegmentFileName.temporarySuffix
+        try FileSystem.remove(temporary)
+        do {
+            let writer = try GzipFileWriter(path: temporary, level: level)
+            var remaining = count
+            try GzipFileReader(path: path, allowTruncatedTail: true).read { piece in
+                guard remaining > 0 else { return }
+                let take = min(remaining, piece.count)
+                try writer.write(UnsafeRawBufferPointer(rebasing: piece[0..<take]))
+                remaining -= take
+            }
+            try writer.finish()
+            try writer.sync()
+        } catch let error as SpoolError {
+            throw error
+        } catch {
+            try? FileSystem.remove(temporary)
+            throw SpoolError(kind: .io, message: "cannot rewrite spool file \(path) during recovery: \(error); the original is kept")
+        }
+        try FileSystem.rename(temporary, to: path)
+        let directory = (path as NSString).deletingLastPathComponent
+        try FileSystem.fsyncPath(directory, directory: true)
+    }
+}
+
+/// Splits decompressed segment content into lines and accumulates their metadata.
+struct LineScanner {
+    var metadata = SegmentMetadata(firstSeq: .max, lastSeq: .min, firstTimestamp: .infinity, lastTimestamp: -.infinity,
+                                   eventCount: 0, batchCount: 0, pageURL: nil)
+    /// Decompressed bytes up to and including the last `\n` seen.
+    private(set) var completeBytes = 0
+    private var line: [UInt8] = []
+    private var lineTooLong = false
+
+    mutating func consume(_ piece: UnsafeRawBufferPointer) {
+        var start = 0
+        for index in 0..<piece.count where piece[index] == 0x0A {
+            append(UnsafeRawBufferPointer(rebasing: piece[start..<index]))
+            finishLine()
+            completeBytes = delivered + index + 1
+            start = index + 1
+        }
+        if start < piece.count {
+            append(UnsafeRawBufferPointer(rebasing: piece[start..<piece.count]))
+        }
+        delivered += piece.count
+    }
+
+    /// Decompressed bytes seen so far.
+    private var delivered = 0
+
+    private mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        if lineTooLong { return }
+        if line.count + bytes.count > SegmentRecovery.maxParsedLineBytes {
+            lineTooLong = true
+            line = []
+            return
+        }
+        line.append(contentsOf: bytes)
+    }
+
+    private mutating func finishLine() {
+        defer {
+            line.removeAll(keepingCapacity: line.count < 1 << 20)
+            lineTooLong = false
+        }
+        metadata.batchCount += 1
+        guard !lineTooLong, let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { return }
+        if let seq = (object["seq"] as? NSNumber)?.intValue {
+            metadata.firstSeq = min(metadata.firstSeq, seq)
+            metadata.lastSeq = max(metadata.lastSeq, seq)
+        }
+        guard let events = object["events"] as? [Any] else { return }
+        metadata.eventCount += events.count
+        for case let event as [String: Any] in events {
+            if let timestamp = (event["timestamp"] as? NSNumber)?.doubleValue {
+                metadata.firstTimestamp = min(metadata.firstTimestamp, timestamp)
+                metadata.lastTimestamp = max(metadata.lastTimestamp, timestamp)
+            }
+            if metadata.pageURL == nil, (event["type"] as? NSNumber)?.intValue == 4,
+               let data = event["data"] as? [String: Any], let href = data["href"] as? String {
+                metadata.pageURL = href
+            }
+        }
+    }
+}

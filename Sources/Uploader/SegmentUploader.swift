@@ -1,0 +1,286 @@
+import Foundation
+import Logging
+import Metrics
+import PostgresNIO
+import S3
+import ServiceLifecycle
+import Synchronization
+
+/// Uploads closed spool segments to S3 and indexes them in Postgres, then deletes the local file.
+///
+/// - Closes due segments (idle, age; size closes happen while writing) every
+///   ``SegmentUploaderConfiguration/checkInterval``.
+/// - Uploads closed segments with bounded concurrency: one PUT below the S3 client's multipart
+///   threshold (5 MiB by default), multipart above; the S3 module verifies the stored size (and ETag).
+/// - Then upserts the `sessions` row and inserts the `segments` row (idempotent), and only then deletes
+///   the file. Every failure is retried forever with exponential backoff and jitter; a file is never
+///   deleted before S3 confirmed the object and the index has it.
+/// - At start, aborts multipart uploads under the key prefix older than
+///   ``SegmentUploaderConfiguration/abandonedMultipartAge``: the local file is only deleted after its
+///   object is complete, so an abandoned upload's data is always still on disk and is simply uploaded
+///   again; nothing needs to be completed.
+/// - Segment files left by a crash (queued by ``Spool/init(configuration:logger:)``) are repaired and
+///   their metadata recomputed before upload (see `SegmentRecovery`).
+/// - On graceful shutdown: ``Spool/shutdown()``, then uploads what is closed until
+///   ``SegmentUploaderConfiguration/shutdownTimeout``; the rest is uploaded at the next start.
+///
+/// Object layout and metadata: ``SegmentObjectKey``. Metrics: ``UploaderMetrics``.
+public final class SegmentUploader: Service, Sendable {
+    public let spool: Spool
+    public let s3: S3Client
+    public let configuration: SegmentUploaderConfiguration
+    let index: SegmentIndex
+    let logger: Logger
+    private let blocking = DispatchQueue(label: "replayd.uploader.recovery")
+
+    private struct RunState {
+        var inFlight = 0
+        var deadline: ContinuousClock.Instant?
+    }
+    private let runState = Mutex(RunState())
+
+    public init(spool: Spool, s3: S3Client, postgres: PostgresClient, configuration: SegmentUploaderConfiguration, logger: Logger) {
+        self.spool = spool
+        self.s3 = s3
+        self.configuration = configuration
+        self.logger = logger
+        index = SegmentIndex(client: postgres, logger: logger)
+    }
+
+    // MARK: service
+
+    public func run() async throws {
+        do {
+            try await abortAbandonedMultipartUploads()
+        } catch {
+            logger.warning("could not clean up abandoned multipart uploads; retrying at the next start", metadata: ["error": "\(error)"])
+        }
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                closeDue()
+                startUploads(in: &group)
+                let interval = configuration.checkInterval
+                _ = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            }
+            guard !Task.isCancelled else { return }
+            let deadline = ContinuousClock.now + configuration.shutdownTimeout
+            runState.withLock { $0.deadline = deadline }
+            do {
+                try await spool.shutdown()
+            } catch {
+                logger.error("spool shutdown failed; its files are recovered at the next start", metadata: ["error": "\(error)"])
+            }
+            while ContinuousClock.now < deadline && !Task.isCancelled {
+                startUploads(in: &group)
+                if spool.pendingClosedCount == 0 && runState.withLock({ $0.inFlight }) == 0 { break }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            let left = spool.statistics.closedSegments
+            if left > 0 {
+                logger.warning("shutting down with segments not uploaded; they stay in the spool for the next start", metadata: ["count": "\(left)"])
+            }
+        }
+    }
+
+    /// One pass: closes due segments, then uploads everything closed now (bounded concurrency, one
+    /// attempt per segment on top of the S3 client's own retries). Failed segments stay queued; the
+    /// first error is rethrown.
+    public func uploadPending() async throws {
+        try spool.closeDueSegments()
+        let segments = spool.takeClosedSegments(limit: .max)
+        let limit = max(1, configuration.maxConcurrentUploads)
+        let errors: [any Error] = await withTaskGroup(of: (any Error)?.self) { group in
+            let attempt: @Sendable (ClosedSegment) async -> (any Error)? = { segment in
+                var segment = segment
+                do {
+                    try await self.uploadOnce(&segment)
+                    return nil
+                } catch {
+                    self.spool.releaseSegment(segment)
+                    return error
+                }
+            }
+            var next = 0
+            while next < min(limit, segments.count) {
+                let segment = segments[next]
+                group.addTask { await attempt(segment) }
+                next += 1
+            }
+            var errors: [any Error] = []
+            while let result = await group.next() {
+                if let error = result { errors.append(error) }
+                if next < segments.count {
+                    let segment = segments[next]
+                    group.addTask { await attempt(segment) }
+                    next += 1
+                }
+            }
+            return errors
+        }
+        if let first = errors.first { throw first }
+    }
+
+    /// Aborts multipart uploads under the key prefix initiated more than
+    /// ``SegmentUploaderConfiguration/abandonedMultipartAge`` ago. Returns how many were aborted.
+    @discardableResult
+    public func abortAbandonedMultipartUploads() async throws -> Int {
+        let uploads = try await s3.listMultipartUploads(prefix: configuration.keyPrefix)
+        let cutoff = Date().addingTimeInterval(-Double(configuration.abandonedMultipartAge.components.seconds))
+        var aborted = 0
+        for upload in uploads {
+            if let initiated = Self.parseDate(upload.initiated), initiated > cutoff { continue }
+            try await s3.abortMultipartUpload(key: upload.key, uploadID: upload.uploadID)
+            aborted += 1
+            UploaderMetrics.abortedMultipart.increment()
+            logger.notice("aborted an abandoned multipart upload (its data is still in a spool or was uploaded since)",
+                          metadata: ["key": "\(upload.key)", "initiated": "\(upload.initiated)"])
+        }
+        return aborted
+    }
+
+    // MARK: internals
+
+    private func closeDue() {
+        do {
+            try spool.closeDueSegments()
+        } catch {
+            logger.error("closing due segments failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func startUploads(in group: inout DiscardingTaskGroup) {
+        let free = runState.withLock { max(0, configuration.maxConcurrentUploads - $0.inFlight) }
+        guard free > 0 else { return }
+        let segments = spool.takeClosedSegments(limit: free)
+        guard !segments.isEmpty else { return }
+        runState.withLock { $0.inFlight += segments.count }
+        for segment in segments {
+            group.addTask {
+                await self.uploadWithRetry(segment)
+                self.runState.withLock { $0.inFlight -= 1 }
+            }
+        }
+    }
+
+    /// Uploads until it succeeds, the task is cancelled, or the shutdown deadline passes (then the
+    /// segment goes back to the spool's queue; its file stays).
+    func uploadWithRetry(_ segment: ClosedSegment) async {
+        var segment = segment
+        var attempt = 0
+        while true {
+            do {
+                try await uploadOnce(&segment)
+                return
+            } catch {
+                attempt += 1
+                let delay = backoff(attempt: attempt)
+                logger.warning("segment upload failed; retrying", metadata: [
+                    "path": "\(segment.path)", "attempt": "\(attempt)", "retryIn": "\(delay)", "error": "\(error)",
+                ])
+                guard await sleepUnlessStopping(delay) else {
+                    spool.releaseSegment(segment)
+                    return
+                }
+            }
+        }
+    }
+
+    /// Sleeps `delay`; false if the task was cancelled or the shutdown deadline comes first.
+    private func sleepUnlessStopping(_ delay: Duration) async -> Bool {
+        let end = ContinuousClock.now + delay
+        while ContinuousClock.now < end {
+            if Task.isCancelled { return false }
+            if let deadline = runState.withLock({ $0.deadline }), end > deadline { return false }
+            let slice = min(end - ContinuousClock.now, .milliseconds(250))
+            do { try await Task.sleep(for: slice) } catch { return false }
+        }
+        return !Task.isCancelled
+    }
+
+    /// Exponential backoff with "equal jitter": half fixed, half random.
+    func backoff(attempt: Int) -> Duration {
+        let base = configuration.retryBaseDelay
+        let cap = configuration.retryMaxDelay
+        var delay = base
+        for _ in 1..<max(1, min(attempt, 30)) {
+            delay = delay * 2
+            if delay >= cap { delay = cap; break }
+        }
+        delay = min(delay, cap)
+        return delay / 2 + delay / 2 * Double.random(in: 0...1)
+    }
+
+    /// One attempt: recover (for files from a previous run), upload, index, delete.
+    func uploadOnce(_ segment: inout ClosedSegment) async throws {
+        if segment.metadata == nil {
+            let path = segment.path
+            let level = spool.configuration.compressionLevel
+            let recovered: SegmentMetadata?
+            do {
+                recovered = try await runBlocking { try SegmentRecovery.recover(path: path, compressionLevel: level) }
+            } catch {
+                UploaderMetrics.failures("recover").increment()
+                throw error
+            }
+            guard let recovered else {
+                logger.notice("a leftover spool file holds no complete batch; deleting it", metadata: ["path": "\(path)"])
+                try spool.discardSegment(segment)
+                return
+            }
+            segment.metadata = recovered
+            segment.bytes = FileSystem.fileSize(path) ?? segment.bytes
+            logger.info("recovered a segment file of a previous run", metadata: [
+                "path": "\(path)", "batches": "\(recovered.batchCount)", "firstSeq": "\(recovered.firstSeq)", "lastSeq": "\(recovered.lastSeq)",
+            ])
+        }
+        let metadata = segment.metadata!
+        let key = SegmentObjectKey.make(prefix: configuration.keyPrefix, campaignID: segment.campaignID, session: segment.session,
+                                        firstSeq: metadata.firstSeq, segmentID: segment.segmentID)
+        let started = ContinuousClock.now
+        let result: S3UploadResult
+        do {
+            result = try await s3.upload(file: segment.path, key: key, contentType: SegmentObjectKey.contentType,
+                                         metadata: SegmentObjectKey.metadata(segment, metadata))
+        } catch {
+            UploaderMetrics.failures("s3").increment()
+            throw error
+        }
+        UploaderMetrics.uploadSeconds(multipart: result.multipart).recordInterval(since: started)
+        do {
+            try await index.record(key: key, segment: segment, metadata: metadata, bytes: result.size)
+        } catch {
+            UploaderMetrics.failures("index").increment()
+            throw error
+        }
+        do {
+            try spool.segmentUploaded(segment)
+        } catch {
+            UploaderMetrics.failures("delete").increment()
+            throw error
+        }
+        UploaderMetrics.uploads(multipart: result.multipart).increment()
+        UploaderMetrics.uploadBytes.increment(by: result.size)
+        logger.debug("segment uploaded", metadata: ["key": "\(key)", "bytes": "\(result.size)", "parts": "\(result.parts)"])
+    }
+
+    private func runBlocking<T: Sendable>(_ body: @Sendable @escaping () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            blocking.async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    static func parseDate(_ value: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: value) { return date }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: value)
+    }
+}
+
+extension Metrics.Timer {
+    func recordInterval(since start: ContinuousClock.Instant) {
+        let elapsed = (ContinuousClock.now - start).components
+        recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
+    }
+}

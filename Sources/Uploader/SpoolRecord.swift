@@ -1,0 +1,64 @@
+import Foundation
+
+/// One batch for the spool: a session's events with their sequence number.
+///
+/// `events` is the raw JSON array of the batch's rrweb events (the bytes of the `"events"` value).
+/// It is stored as the line `{"seq":<seq>,"events":<events>}` followed by `\n`; raw CR/LF bytes
+/// (insignificant whitespace in valid JSON) are replaced by spaces so every batch is one line.
+public struct SpoolRecord: Sendable {
+    public var campaignID: UUID
+    public var session: String
+    public var seq: Int
+    public var eventCount: Int
+    /// Milliseconds since the epoch (rrweb `timestamp`) of the batch's first event.
+    public var firstTimestamp: Double
+    /// Milliseconds since the epoch of the batch's last event.
+    public var lastTimestamp: Double
+    public var pageURL: String?
+    public var events: [UInt8]
+
+    public init(
+        campaignID: UUID, session: String, seq: Int, eventCount: Int, firstTimestamp: Double,
+        lastTimestamp: Double, pageURL: String?, events: [UInt8]
+    ) {
+        self.campaignID = campaignID
+        self.session = session
+        self.seq = seq
+        self.eventCount = eventCount
+        self.firstTimestamp = firstTimestamp
+        self.lastTimestamp = lastTimestamp
+        self.pageURL = pageURL
+        self.events = events
+    }
+}
+
+/// What ``Spool/write(_:)`` did with a record.
+public enum SpoolAppendResult: Sendable, Equatable {
+    /// The batch was added to the session's open segment.
+    case appended
+    /// This (session, seq) is already in this process's spool for the session; nothing was written.
+    case duplicate
+}
+
+/// Identifies a ``Spool/write(_:)``; ``Spool/waitDurable(_:)`` returns once everything written up to
+/// the ticket is on disk. Later tickets compare greater.
+public struct SpoolTicket: Sendable, Comparable, Hashable {
+    let value: UInt64
+
+    public static func < (lhs: SpoolTicket, rhs: SpoolTicket) -> Bool { lhs.value < rhs.value }
+}
+
+/// A snapshot of the spool's state.
+public struct SpoolStatistics: Sendable, Equatable {
+    /// Segments accepting batches (one per live session that has written since its last close).
+    public var openSegments: Int
+    /// gzip compressors currently allocated (at most ``SpoolConfiguration/maxOpenSegments``).
+    public var openCompressors: Int
+    /// Sessions the spool tracks (for de-duplication and segment routing).
+    public var liveSessions: Int
+    /// Closed segments waiting for (or in) upload.
+    public var closedSegments: Int
+    /// Compressed bytes of open and closed segment files (approximate for open ones: output still
+    /// in a compressor's buffer is not counted).
+    public var bytesOnDisk: Int64
+}

@@ -1,0 +1,153 @@
+import Foundation
+import Gzip
+import Metrics
+
+/// The spool's bookkeeping, run with its mutex held.
+extension SpoolState {
+    static let lineSuffix: [UInt8] = Array("}\n".utf8)
+
+    /// Compresses one line into the session's open segment (creating segment and compressor as needed).
+    /// Returns the ticket and, if the write filled the segment, closes it.
+    mutating func write(
+        _ record: SpoolRecord, key: SessionKey, prefix: [UInt8], events: [UInt8], now: ContinuousClock.Instant,
+        configuration: SpoolConfiguration
+    ) throws -> (SpoolAppendResult, UInt64) {
+        if let failure { throw failure }
+        if isShutDown {
+            throw SpoolError(kind: .unavailable, message: "the spool was shut down; batches can no longer be appended (restart the Processor)")
+        }
+        if sessions[key]?.seqs.contains(record.seq) == true { return (.duplicate, issuedTicket) }
+        if sessions[key] == nil { sessions[key] = SessionState() }
+
+        var isNewSegment = false
+        if sessions[key]!.segment == nil {
+            let id = UUID()
+            let path = configuration.directory + "/" + SegmentFileName.make(campaignID: key.campaignID, session: key.session, segmentID: id)
+            sessions[key]!.segment = OpenSegment(id: id, path: path, openedAt: now, lastAppendAt: now,
+                                                 metadata: SegmentMetadata(first: record), bytes: 0)
+            openSegmentCount += 1
+            directoryDirty = true
+            isNewSegment = true
+        }
+        let path = sessions[key]!.segment!.path
+
+        let writer: GzipFileWriter
+        if let open = writers[key] {
+            writer = open.writer
+        } else {
+            if writers.count >= configuration.maxOpenSegments { try evictLeastRecentlyUsed() }
+            do {
+                writer = try GzipFileWriter(path: path, level: configuration.compressionLevel)
+            } catch {
+                if isNewSegment {
+                    sessions[key]!.segment = nil
+                    openSegmentCount -= 1
+                }
+                throw SpoolError(kind: .io, message: "cannot open spool file \(path): \(error); check free disk space and the open-file limit")
+            }
+        }
+        useCounter += 1
+        writers[key] = (writer, useCounter)
+
+        do {
+            try writer.write(prefix)
+            try writer.write(events)
+            try writer.write(Self.lineSuffix)
+        } catch {
+            throw failStop("writing \(path)", error)
+        }
+        issuedTicket += 1
+        unflushed.insert(key)
+        dirtyPaths.insert(path)
+        sessions[key]!.seqs.insert(record.seq)
+        sessions[key]!.segment!.lastAppendAt = now
+        sessions[key]!.lastAppendAt = now
+        sessions[key]!.segment!.bytes = writer.fileSize
+        if !isNewSegment { sessions[key]!.segment!.metadata.add(record) }
+        UploaderMetrics.appendedBytes.increment(by: Int64(prefix.count + events.count + Self.lineSuffix.count))
+
+        if writer.fileSize >= Int64(configuration.maxSegmentBytes) {
+            try closeSegment(key, reason: .size, forget: false)
+        }
+        return (.appended, issuedTicket)
+    }
+
+    /// Records an I/O failure: from now on nothing is acknowledged (fail-stop), so no batch whose
+    /// bytes may be damaged is ever confirmed. A restart recovers what was durable.
+    mutating func failStop(_ action: String, _ error: any Error) -> SpoolError {
+        let failure = SpoolError(kind: .io, message: "spool stopped after an I/O error while \(action): \(error); free disk space or fix the spool directory, then restart (durable batches are recovered)")
+        if self.failure == nil { self.failure = failure }
+        return failure
+    }
+
+    /// Finishes the gzip member of the least recently used compressor and frees it.
+    mutating func evictLeastRecentlyUsed() throws {
+        guard let victim = writers.min(by: { $0.value.lastUse < $1.value.lastUse }) else { return }
+        writers.removeValue(forKey: victim.key)
+        unflushed.remove(victim.key)
+        do {
+            try victim.value.writer.finish()
+        } catch {
+            throw failStop("finishing \(victim.value.writer.path)", error)
+        }
+        sessions[victim.key]?.segment?.bytes = victim.value.writer.fileSize
+        UploaderMetrics.evictions.increment()
+    }
+
+    /// Closes the session's open segment (if any): its file becomes a closed segment ready to upload.
+    mutating func closeSegment(_ key: SessionKey, reason: SegmentCloseReason, forget: Bool) throws {
+        if let segment = sessions[key]?.segment {
+            var bytes = segment.bytes
+            if let open = writers.removeValue(forKey: key) {
+                unflushed.remove(key)
+                do {
+                    try open.writer.finish()
+                } catch {
+                    throw failStop("finishing \(segment.path)", error)
+                }
+                bytes = open.writer.fileSize
+            }
+            enqueueClosed(ClosedSegment(campaignID: key.campaignID, session: key.session, segmentID: segment.id,
+                                        path: segment.path, bytes: bytes, metadata: segment.metadata))
+            sessions[key]!.segment = nil
+            openSegmentCount -= 1
+            UploaderMetrics.closed(reason).increment()
+        }
+        if forget { sessions.removeValue(forKey: key) }
+    }
+
+    /// Closes segments that are idle (and forgets their sessions) or too old.
+    mutating func closeDue(now: ContinuousClock.Instant, configuration: SpoolConfiguration) throws -> Int {
+        var due: [(SessionKey, SegmentCloseReason)] = []
+        for (key, session) in sessions {
+            guard let segment = session.segment else {
+                continue
+            }
+            if now - segment.lastAppendAt >= configuration.idleTimeout {
+                due.append((key, .idle))
+            } else if now - segment.openedAt >= configuration.maxSegmentAge {
+                due.append((key, .age))
+            }
+        }
+        // Sessions whose segment was closed for size/age and that never wrote again.
+        var forgotten: [SessionKey] = []
+        for (key, session) in sessions where session.segment == nil {
+            if let last = session.lastAppendAt, now - last >= configuration.idleTimeout { forgotten.append(key) }
+        }
+        for key in forgotten { sessions.removeValue(forKey: key) }
+        for (key, reason) in due { try closeSegment(key, reason: reason, forget: reason == .idle) }
+        return due.count
+    }
+
+    mutating func closeAll(reason: SegmentCloseReason) throws {
+        for key in Array(sessions.keys) { try closeSegment(key, reason: reason, forget: true) }
+    }
+
+    var statistics: SpoolStatistics {
+        var bytes: Int64 = 0
+        for session in sessions.values { bytes += session.segment?.bytes ?? 0 }
+        for segment in closed.values { bytes += segment.bytes }
+        return SpoolStatistics(openSegments: openSegmentCount, openCompressors: writers.count, liveSessions: sessions.count,
+                               closedSegments: closed.count, bytesOnDisk: bytes)
+    }
+}

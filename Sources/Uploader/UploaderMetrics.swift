@@ -1,0 +1,62 @@
+import Metrics
+
+/// Metrics of the spool and the segment uploader (swift-metrics; stable names):
+///
+/// | name | type | meaning |
+/// |---|---|---|
+/// | `replayd_spool_appends_total{result="appended"\|"duplicate"}` | counter | batches given to ``Spool/write(_:)`` |
+/// | `replayd_spool_appended_bytes_total` | counter | uncompressed line bytes written |
+/// | `replayd_spool_open_segments` | gauge | segments accepting batches |
+/// | `replayd_spool_open_compressors` | gauge | gzip compressors allocated (≤ `maxOpenSegments`) |
+/// | `replayd_spool_live_sessions` | gauge | sessions tracked |
+/// | `replayd_spool_closed_segments` | gauge | closed segments waiting for upload |
+/// | `replayd_spool_bytes` | gauge | compressed bytes of segment files on disk |
+/// | `replayd_spool_evictions_total` | counter | compressors finished to make room (LRU) |
+/// | `replayd_spool_segments_closed_total{reason="idle"\|"size"\|"age"\|"shutdown"}` | counter | segments closed |
+/// | `replayd_spool_commit_seconds` | timer | one group commit (flush + parallel fsyncs) |
+/// | `replayd_spool_commit_files` | recorder | files fsynced per group commit |
+/// | `replayd_spool_recovered_segments_total` | counter | leftover files found at start-up |
+/// | `replayd_upload_seconds{method="put"\|"multipart"}` | timer | S3 upload of one segment (with verification) |
+/// | `replayd_upload_bytes_total` | counter | compressed bytes uploaded |
+/// | `replayd_uploads_total{method="put"\|"multipart"}` | counter | segments uploaded and indexed |
+/// | `replayd_upload_failures_total{stage="recover"\|"s3"\|"index"\|"delete"}` | counter | failed attempts (each is retried) |
+/// | `replayd_upload_aborted_multipart_total` | counter | abandoned multipart uploads aborted at start-up |
+///
+/// Gauges are refreshed on every idle/age check (each ``SegmentUploaderConfiguration/checkInterval``)
+/// and at shutdown.
+public enum UploaderMetrics {
+    static let appended = Counter(label: "replayd_spool_appends_total", dimensions: [("result", "appended")])
+    static let duplicates = Counter(label: "replayd_spool_appends_total", dimensions: [("result", "duplicate")])
+    static let appendedBytes = Counter(label: "replayd_spool_appended_bytes_total")
+    static let openSegments = Gauge(label: "replayd_spool_open_segments")
+    static let openCompressors = Gauge(label: "replayd_spool_open_compressors")
+    static let liveSessions = Gauge(label: "replayd_spool_live_sessions")
+    static let closedSegments = Gauge(label: "replayd_spool_closed_segments")
+    static let spoolBytes = Gauge(label: "replayd_spool_bytes")
+    static let evictions = Counter(label: "replayd_spool_evictions_total")
+    static let commitSeconds = Metrics.Timer(label: "replayd_spool_commit_seconds")
+    static let commitFiles = Recorder(label: "replayd_spool_commit_files")
+    static let recovered = Counter(label: "replayd_spool_recovered_segments_total")
+    static func closed(_ reason: SegmentCloseReason) -> Counter {
+        Counter(label: "replayd_spool_segments_closed_total", dimensions: [("reason", reason.rawValue)])
+    }
+    static func uploadSeconds(multipart: Bool) -> Metrics.Timer {
+        Metrics.Timer(label: "replayd_upload_seconds", dimensions: [("method", multipart ? "multipart" : "put")])
+    }
+    static func uploads(multipart: Bool) -> Counter {
+        Counter(label: "replayd_uploads_total", dimensions: [("method", multipart ? "multipart" : "put")])
+    }
+    static let uploadBytes = Counter(label: "replayd_upload_bytes_total")
+    static func failures(_ stage: String) -> Counter {
+        Counter(label: "replayd_upload_failures_total", dimensions: [("stage", stage)])
+    }
+    static let abortedMultipart = Counter(label: "replayd_upload_aborted_multipart_total")
+
+    static func update(_ statistics: SpoolStatistics) {
+        openSegments.record(statistics.openSegments)
+        openCompressors.record(statistics.openCompressors)
+        liveSessions.record(statistics.liveSessions)
+        closedSegments.record(statistics.closedSegments)
+        spoolBytes.record(statistics.bytesOnDisk)
+    }
+}

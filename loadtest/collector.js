@@ -1,0 +1,51 @@
+// k6 load script for the Collector: POSTs gzip batches built from the real rrweb fixtures, for many
+// sessions across several campaigns, exactly as the snippet does.
+//
+// env: TARGET (base URL), KEYS (comma-separated campaign public keys), FIXTURES (dir),
+//      MODE = max | rate, VUS, DURATION, RATE (req/s for MODE=rate), BATCH (events per batch)
+import http from 'k6/http';
+import { check } from 'k6';
+import { Counter } from 'k6/metrics';
+
+const TARGET = __ENV.TARGET || 'http://127.0.0.1:8080';
+const KEYS = (__ENV.KEYS || 'pk_missing').split(',');
+const FIXTURES = __ENV.FIXTURES || '../../shared/fixtures/rrweb';
+const BATCH = parseInt(__ENV.BATCH || '20', 10);
+const MODE = __ENV.MODE || 'max';
+const events = new Counter('replayd_events');
+
+// Slices of the recordings (each slice is one batch), loaded once per VU.
+const slices = [];
+for (const name of ['form.json', 'dashboard.json', 'long.json', 'article.json']) {
+  const recording = JSON.parse(open(`${FIXTURES}/${name}`));
+  for (let i = 0; i < recording.length; i += BATCH) slices.push(recording.slice(i, i + BATCH));
+}
+
+export const options = MODE === 'rate' ? {
+  scenarios: { rate: { executor: 'constant-arrival-rate', rate: parseInt(__ENV.RATE || '1000', 10), timeUnit: '1s',
+                       duration: __ENV.DURATION || '15s', preAllocatedVUs: parseInt(__ENV.VUS || '64', 10), maxVUs: 256 } },
+  thresholds: { http_req_failed: ['rate<0.01'] },
+  discardResponseBodies: true,
+} : {
+  scenarios: { max: { executor: 'constant-vus', vus: parseInt(__ENV.VUS || '64', 10), duration: __ENV.DURATION || '15s' } },
+  thresholds: { http_req_failed: ['rate<0.01'] },
+  discardResponseBodies: true,
+};
+
+let seq = 0;
+let session = null;
+export default function () {
+  // A session lives for 10 batches, then the VU starts a new one (new sessions keep the limiter busy).
+  if (session === null || seq >= 10) { session = `k6-${__VU}-${__ITER}-${Math.floor(Math.random() * 1e9)}`; seq = 0; }
+  const slice = slices[(__VU + __ITER) % slices.length];
+  const now = Date.now();
+  const shift = now - slice[0].timestamp;
+  const shifted = slice.map((e) => Object.assign({}, e, { timestamp: e.timestamp + shift }));
+  const body = JSON.stringify({ key: KEYS[__VU % KEYS.length], session, seq, events: shifted,
+                                page: { url: 'https://shop.example.com/checkout', width: 1280, height: 800 } });
+  seq += 1;
+  const res = http.post(`${TARGET}/v1/batch`, body, {
+    headers: { 'Content-Type': 'application/json' }, compression: 'gzip',
+  });
+  if (check(res, { 'status is 202': (r) => r.status === 202 })) events.add(shifted.length);
+}
