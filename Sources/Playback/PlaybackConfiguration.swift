@@ -1,0 +1,49 @@
+import Foundation
+
+/// How the playback endpoints behave. The executable fills it from `REPLAYD_*` variables; every field
+/// has a default suitable for the local stack except ``linkSecret`` (signed links are refused
+/// without one).
+public struct PlaybackConfiguration: Sendable {
+    /// Key of the HMAC-SHA256 that signs playback links (`REPLAYD_LINK_SECRET`, at least 16 bytes).
+    /// Without it, only bearer tokens are accepted and link signatures are refused.
+    public var linkSecret: String?
+    /// How long links minted by the session-list page (for a bearer-authenticated request) stay valid.
+    public var linkLifetime: Duration = .seconds(3600)
+    /// Directory whose files are served under `/assets/rrweb/` (`REPLAYD_RRWEB_ASSETS`): it must hold
+    /// ``playerScript`` and ``playerStyle``.
+    public var rrwebAssetsDirectory: String?
+    /// Where the page loads rrweb-player from instead, e.g. a CDN directory URL (no trailing file
+    /// name). Takes precedence over ``rrwebAssetsDirectory``.
+    public var rrwebAssetBaseURL: String?
+    /// File names of the player build (global `rrwebPlayer`) and its stylesheet.
+    public var playerScript = "rrweb-player-0-7-14.js"
+    public var playerStyle = "rrweb-player-0-7-14-style.css"
+    /// Where the event stream keeps its temporary files (one directory per request, deleted after).
+    public var temporaryDirectory: String = FileManager.default.temporaryDirectory.path
+    /// Read size when streaming events out of the decompressed segments.
+    public var chunkSize: Int = 64 << 10
+    /// Segments downloaded at the same time for one request.
+    public var parallelDownloads: Int = 4
+    /// Lifetime of presigned segment URLs (`GET /v1/sessions/{id}/segments`); nil disables that route.
+    public var presignedURLLifetime: Duration? = .seconds(900)
+    /// Page size of the sessions list when `limit` is not given, and the largest accepted.
+    public var defaultPageSize = 50
+    public var maximumPageSize = 1000
+
+    public init(linkSecret: String? = nil) {
+        self.linkSecret = linkSecret
+    }
+
+    /// Reads `REPLAYD_LINK_SECRET`, `REPLAYD_RRWEB_ASSETS`, `REPLAYD_RRWEB_ASSET_URL` and
+    /// `REPLAYD_PRESIGN_SECONDS` (0 disables presigned URLs).
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> Self {
+        func value(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
+        var config = Self(linkSecret: value("REPLAYD_LINK_SECRET"))
+        config.rrwebAssetsDirectory = value("REPLAYD_RRWEB_ASSETS")
+        config.rrwebAssetBaseURL = value("REPLAYD_RRWEB_ASSET_URL")
+        if let seconds = value("REPLAYD_PRESIGN_SECONDS").flatMap(Int.init) {
+            config.presignedURLLifetime = seconds > 0 ? .seconds(seconds) : nil
+        }
+        return config
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Hummingbird
+
+extension PlaybackRoutes {
+    /// URLs of the player script and stylesheet.
+    var playerAssetURLs: (script: String, style: String) {
+        var base = configuration.rrwebAssetBaseURL ?? "/assets/rrweb"
+        while base.hasSuffix("/") { base.removeLast() }
+        return (base + "/" + configuration.playerScript, base + "/" + configuration.playerStyle)
+    }
+
+    func replayPage(_ request: Request, session id: String) async throws -> Response {
+        let (credential, session) = try await resolveSession(request, id: id)
+        let campaign = session.campaignID
+        // The page's own fetch carries a link: the one it was opened with, or a fresh one.
+        var eventsQuery = "campaign=\(campaign.uuidString.lowercased())"
+        var listLink: String?
+        if let expires = linkExpiry(for: credential), let secret = configuration.linkSecret {
+            let link: SignedLink
+            if case .link(let given) = credential { link = given } else {
+                link = SignedLink(session: session.id, campaignID: campaign, expires: expires)
+            }
+            eventsQuery = link.queryString(secret: secret)
+            if credential.sessionLimit == nil {
+                let listing = SignedLink(session: nil, campaignID: campaign, expires: expires)
+                listLink = "/campaigns/\(campaign.uuidString.lowercased())/sessions/page?" + listing.queryString(secret: secret)
+            }
+        }
+        let assets = playerAssetURLs
+        let config = """
+            {"eventsURL":\(HTMLText.scriptString("/v1/sessions/\(session.id)/events?" + eventsQuery)),\
+            "session":\(HTMLText.scriptString(session.id)),"gapTag":\(HTMLText.scriptString(SessionEventStream.gapTag))}
+            """
+        let page = template.render([
+            "TITLE": HTMLText.escape("Replay \(session.id)"),
+            "SESSION": HTMLText.escape(session.id),
+            "CAMPAIGN": HTMLText.escape(campaign.uuidString.lowercased()),
+            "STARTED": HTMLText.escape(HTMLText.timestamp(session.startedAt)),
+            "DURATION": HTMLText.escape(HTMLText.duration(milliseconds: session.durationMilliseconds)),
+            "EVENTS": String(session.eventCount),
+            "FIRST_URL": HTMLText.escape(session.firstURL ?? "unknown"),
+            "BACK_LINK": listLink.map { "<a id=\"replayd-back\" href=\"\(HTMLText.escape($0))\">All sessions</a>" } ?? "",
+            "PLAYER_JS": HTMLText.escape(assets.script),
+            "PLAYER_CSS": HTMLText.escape(assets.style),
+            "CONFIG_JSON": config,
+        ])
+        return PlaybackResponses.html(page)
+    }
+
+    func sessionListPage(_ request: Request, campaign campaignText: String) async throws -> Response {
+        let campaign = try Self.uuid(campaignText, name: "campaign id")
+        let credential = try await authenticate(request, session: nil)
+        try credential.check(campaign: campaign)
+        let query = try SessionListQuery(request.uri.queryParameters, configuration: configuration)
+        let page = try await loadPage(campaign: campaign, query: query)
+        let expires = linkExpiry(for: credential)
+        var rows = ""
+        for session in page.sessions {
+            let replay = replayPath(session: session.id, campaign: campaign, expires: expires)
+            rows += """
+                <tr><td><a class="replay" href="\(HTMLText.escape(replay))">\(HTMLText.escape(session.id))</a></td>\
+                <td>\(HTMLText.escape(HTMLText.timestamp(session.startedAt)))</td>\
+                <td>\(HTMLText.duration(milliseconds: session.durationMilliseconds))</td>\
+                <td>\(session.eventCount)</td><td>\(HTMLText.bytes(session.bytes))</td>\
+                <td class="url">\(HTMLText.escape(session.firstURL ?? ""))</td></tr>\n
+                """
+        }
+        if page.sessions.isEmpty {
+            rows = "<tr><td colspan=\"6\">No sessions recorded in this range yet.</td></tr>"
+        }
+        var next = ""
+        if let cursor = page.next {
+            var items = request.uri.queryParameters.filter { $0.key != "cursor" }.map {
+                "\(HTMLText.query(String($0.key)))=\(HTMLText.query(String($0.value)))"
+            }
+            items.append("cursor=\(HTMLText.query(cursor.encoded))")
+            let href = "/campaigns/\(campaign.uuidString.lowercased())/sessions/page?" + items.joined(separator: "&")
+            next = "<p><a id=\"replayd-next\" href=\"\(HTMLText.escape(href))\">Next page</a></p>"
+        }
+        let html = """
+            <!doctype html><html><head><meta charset="utf-8"><title>Sessions of campaign \(campaign.uuidString.lowercased())</title>
+            <style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}\
+            td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}td.url{color:#555;max-width:40em;\
+            overflow:hidden;text-overflow:ellipsis;white-space:nowrap}</style></head><body>
+            <h1>Sessions</h1><p>Campaign <code>\(campaign.uuidString.lowercased())</code>, oldest first.</p>
+            <table id="replayd-sessions"><thead><tr><th>Session</th><th>Started (UTC)</th><th>Duration</th><th>Events</th>\
+            <th>Stored</th><th>First page</th></tr></thead><tbody>
+            \(rows)</tbody></table>
+            \(next)
+            </body></html>
+            """
+        return PlaybackResponses.html(html)
+    }
+}

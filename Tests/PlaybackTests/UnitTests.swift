@@ -1,0 +1,80 @@
+import Foundation
+@testable import Playback
+import Testing
+
+@Suite("Batch line indexing, gaps and cursors")
+struct UnitTests {
+    func index(_ text: String, pieceSize: Int) -> BatchLineIndexer {
+        var indexer = BatchLineIndexer(file: 0)
+        let bytes = Array(text.utf8)
+        var start = 0
+        while start < bytes.count {
+            let end = min(bytes.count, start + pieceSize)
+            bytes[start..<end].withUnsafeBytes { indexer.consume($0) }
+            start = end
+        }
+        indexer.finish()
+        return indexer
+    }
+
+    @Test("lines are found whatever the piece boundaries", arguments: [1, 2, 3, 7, 64, 4096])
+    func pieces(pieceSize: Int) {
+        let long = "[" + Array(repeating: "{\"type\":3}", count: 50).joined(separator: ",") + "]"
+        let text = "{\"seq\":12,\"events\":[{\"a\":1}]}\n{ \"seq\" : 3 , \"events\" : [ {\"b\":2} ] } \n"
+            + "{\"seq\":4,\"events\":[]}\n{\"seq\":5,\"events\":\(long)}\nnot json\n{\"seq\":6,\"events\":[{}]}"
+        let indexer = index(text, pieceSize: pieceSize)
+        let bytes = Array(text.utf8)
+        let found = indexer.locations.map { location -> (Int64, String) in
+            (location.seq, String(decoding: bytes[Int(location.offset)..<Int(location.offset + location.length)], as: UTF8.self))
+        }
+        #expect(found.map(\.0) == [12, 3, 4, 5])
+        #expect(found[0].1 == "{\"a\":1}")
+        #expect(found[1].1 == " {\"b\":2} ")
+        #expect(found[2].1 == "")
+        #expect("[" + found[3].1 + "]" == long)
+        #expect(indexer.skippedLines == 2)  // "not json" and the unterminated last line
+    }
+
+    @Test("whitespace-only arrays count as empty")
+    func blankArray() {
+        let indexer = index("{\"seq\":1,\"events\":[  ]}\n", pieceSize: 5)
+        #expect(indexer.locations.map(\.length) == [0])
+    }
+
+    @Test("gaps between 0 and the highest seq known")
+    func gaps() {
+        #expect(SequenceGaps(sortedUniqueSeqs: [0, 1, 2], expectedLast: 2).isEmpty)
+        #expect(SequenceGaps(sortedUniqueSeqs: [1, 2, 5], expectedLast: 5).formatted() == "0,3-4")
+        #expect(SequenceGaps(sortedUniqueSeqs: [0], expectedLast: 3).formatted() == "1-3")
+        #expect(SequenceGaps(sortedUniqueSeqs: [Int64](), expectedLast: -1).isEmpty)
+        let many = SequenceGaps(sortedUniqueSeqs: stride(from: 0, to: 100, by: 2).map(Int64.init), expectedLast: 99)
+        #expect(many.missingCount == 50)
+        #expect(many.formatted(limit: 2) == "1,3,…")
+        #expect(SequenceGaps(header: "0,3-4") == SequenceGaps(ranges: [0...0, 3...4]))
+    }
+
+    @Test("cursors round-trip and reject garbage")
+    func cursors() {
+        let cursor = SessionCursor(startedAtMicros: 1_760_000_000_123_456, session: "s_8Jk-2")
+        #expect(SessionCursor(encoded: cursor.encoded) == cursor)
+        #expect(!cursor.encoded.contains("="))
+        #expect(SessionCursor(encoded: "!!") == nil)
+        #expect(SessionCursor(encoded: Data("x:y".utf8).base64EncodedString()) == nil)
+    }
+
+    @Test("link signatures are HMAC-SHA256 over session|campaign|exp")
+    func signatures() throws {
+        let campaign = UUID(uuidString: "6f1c2a5e-0000-4000-8000-000000000001")!
+        let link = SignedLink(session: "abc", campaignID: campaign, expires: 2_000_000_000)
+        #expect(link.message == "abc|6f1c2a5e-0000-4000-8000-000000000001|2000000000")
+        #expect(link.signature(secret: "0123456789abcdef").count == 64)
+        try link.verify(signature: link.signature(secret: "0123456789abcdef"), secret: "0123456789abcdef",
+                        now: Date(timeIntervalSince1970: 1_999_999_999))
+        #expect(throws: PlaybackError.linkExpired) {
+            try link.verify(signature: link.signature(secret: "0123456789abcdef"), secret: "0123456789abcdef",
+                            now: Date(timeIntervalSince1970: 2_000_000_000))
+        }
+        let campaignWide = SignedLink(session: nil, campaignID: campaign, expires: 2_000_000_000)
+        #expect(campaignWide.signature(secret: "0123456789abcdef") != link.signature(secret: "0123456789abcdef"))
+    }
+}
