@@ -11,13 +11,25 @@ struct Replayd: AsyncParsableCommand {
             Configuration comes from REPLAYD_* and AWS_* environment variables; defaults match the \
             local stack (`scripts/stack up`, then `eval "$(scripts/stack env)"`).
             """,
-        subcommands: [
-            AllCommand.self,
-            CollectorCommand.self,
-            MigrateCommand.self,
-            CampaignCommand.self,
-            ConfigCommand.self,
-            BenchCeilingCommand.self,
-        ]
+        subcommands: services + administration
     )
+
+    static var services: [any ParsableCommand.Type] {
+        var commands: [any ParsableCommand.Type] = [AllCommand.self, CollectorCommand.self]
+        #if !PENDING_PROCESSOR
+        commands.append(ProcessorCommand.self)
+        #endif
+        return commands
+    }
+
+    static var administration: [any ParsableCommand.Type] {
+        var commands: [any ParsableCommand.Type] = [MigrateCommand.self, CampaignCommand.self, TokenCommand.self, SessionsCommand.self]
+        #if !PENDING_PROCESSOR
+        commands.append(DeadLetterCommand.self)
+        #endif
+        #if !PENDING_TRACKER
+        commands.append(InstallsCommand.self)
+        #endif
+        return commands + [ConfigCommand.self, BenchCeilingCommand.self]
+    }
 }

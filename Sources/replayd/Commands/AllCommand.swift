@@ -1,18 +1,21 @@
 import ArgumentParser
-import Hummingbird
 import Logging
-import ServiceLifecycle
 
-/// `replayd all`: every service in one process, for development and the demo.
+/// `replayd all`: every component in one process (development, the demo, small installs).
 struct AllCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "all", abstract: "Run every service in one process (development).")
+        commandName: "all", abstract: "Run every component in one process: Collector, Processor + Uploader, Tracker, Playback.")
 
     func run() async throws {
         let config = try ReplaydConfiguration.load()
         Observability.bootstrap(logLevel: config.logLevel)
-        let logger = Logger(label: "replayd")
-        let runtime = try await ServiceRuntime(configuration: config, logger: logger)
-        try await runtime.run(http: true)
+        var components = Set(Component.allCases)
+        #if PENDING_PROCESSOR
+        components.remove(.processor)
+        #endif
+        #if PENDING_TRACKER
+        components.remove(.tracker)
+        #endif
+        try await ServiceRuntime(configuration: config, components: components, logger: Logger(label: "replayd")).run()
     }
 }

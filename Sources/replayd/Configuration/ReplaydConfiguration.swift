@@ -42,7 +42,17 @@ struct ReplaydConfiguration: Sendable {
     var s3 = S3()
     var collector = CollectorConfiguration()
     var spoolDirectory = ".stack/spool"
+    var spoolIdleTimeout: Duration = .seconds(1800)
+    var segmentMaxBytes = 64 << 20
+    var segmentMaxAge: Duration = .seconds(3600)
+    var spoolMaxOpenSegments = 64
+    var s3PartSize = 8 << 20
+    var uploadConcurrency = 4
     var rrwebAssetsDirectory: String?
+    /// Secret for signed playback links (HMAC-SHA256); without it signed links are refused.
+    var linkSecret: String?
+    /// Public base URL of this service, for printed links.
+    var publicURL: String?
 
     /// Reads every `REPLAYD_*` and `AWS_*` variable; throws one error naming each bad variable.
     static func load(from environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Self {
@@ -115,7 +125,18 @@ struct ReplaydConfiguration: Sendable {
         config.collector = collector
 
         config.spoolDirectory = reader.string("REPLAYD_SPOOL_DIR", default: config.spoolDirectory)
+        config.spoolIdleTimeout = reader.duration("REPLAYD_SPOOL_IDLE_TIMEOUT", default: config.spoolIdleTimeout, minimum: .milliseconds(100))
+        config.segmentMaxBytes = reader.bytes("REPLAYD_SEGMENT_MAX_BYTES", default: config.segmentMaxBytes, range: (64 << 10)...(5 << 30))
+        config.segmentMaxAge = reader.duration("REPLAYD_SEGMENT_MAX_AGE", default: config.segmentMaxAge, minimum: .seconds(1))
+        config.spoolMaxOpenSegments = reader.int("REPLAYD_SPOOL_MAX_OPEN", default: config.spoolMaxOpenSegments, range: 1...100_000)
+        config.s3PartSize = reader.bytes("REPLAYD_S3_PART_SIZE", default: config.s3PartSize, range: (5 << 20)...(5 << 30))
+        config.uploadConcurrency = reader.int("REPLAYD_UPLOAD_CONCURRENCY", default: config.uploadConcurrency, range: 1...64)
         config.rrwebAssetsDirectory = reader.raw("REPLAYD_RRWEB_ASSETS")
+        config.linkSecret = reader.raw("REPLAYD_LINK_SECRET")
+        if let secret = config.linkSecret, secret.utf8.count < 16 {
+            reader.problem("REPLAYD_LINK_SECRET must be at least 16 bytes (e.g. the output of `openssl rand -hex 32`)")
+        }
+        config.publicURL = reader.raw("REPLAYD_PUBLIC_URL")
 
         try reader.validate()
         return config

@@ -1,85 +1,164 @@
 import Collector
 import Core
 import Database
+import Foundation
 import Hummingbird
 import Kafka
 import Logging
+import Playback
 import PostgresNIO
 import Redis
+import S3
 import ServiceLifecycle
 import UnixSignals
+import Uploader
+#if !PENDING_PROCESSOR
+import Processor
+#endif
+#if !PENDING_TRACKER
+import Tracker
+#endif
 
-/// The long-lived clients a process shares between its services, and the `ServiceGroup` that runs
-/// them with graceful shutdown on SIGTERM/SIGINT: the HTTP server stops accepting and drains first,
-/// then the Kafka producer flushes, then the pools close.
+/// The parts of replayd a process can run.
+enum Component: String, CaseIterable, Sendable {
+    case collector, processor, tracker, playback
+}
+
+/// Builds the clients a process shares between its components and runs them in one `ServiceGroup`
+/// with graceful shutdown on SIGTERM/SIGINT. Services stop in reverse order of start: the HTTP server
+/// stops accepting and drains first; then the Kafka producer flushes; then the Processor finishes,
+/// stores and commits its offsets and leaves the group; then the uploader closes the spool's segments
+/// and uploads them; the Postgres pool closes last.
 struct ServiceRuntime: Sendable {
     let configuration: ReplaydConfiguration
     let logger: Logger
+    let components: Set<Component>
     let postgres: PostgresClient
     let redis: RedisClient
-    let producer: ResilientKafkaProducer
 
-    init(configuration: ReplaydConfiguration, logger: Logger) async throws {
+    init(configuration: ReplaydConfiguration, components: Set<Component>, logger: Logger) {
         self.configuration = configuration
+        self.components = components
         self.logger = logger
         postgres = PostgresClient(configuration: configuration.postgres.clientConfiguration, backgroundLogger: logger)
         redis = RedisClient(configuration: configuration.redis, logger: logger)
-        var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: configuration.kafka.brokers)
-        producerConfiguration.messageTimeout = configuration.kafka.messageTimeout
-        producer = try ResilientKafkaProducer(configuration: producerConfiguration, logger: logger)
     }
 
-    var readinessChecks: [ReadinessCheck] {
-        let postgres = postgres, redis = redis, logger = logger, configuration = configuration
-        return [
-            ReadinessCheck(name: "postgres") {
-                do { try await postgres.query("SELECT 1", logger: logger) } catch {
-                    throw DatabaseError(error, doing: "checking readiness")
-                }
-            },
-            ReadinessCheck(name: "redis") { try await redis.ping() },
-            ReadinessCheck(name: "kafka") {
-                let admin = KafkaAdmin(bootstrapServers: configuration.kafka.brokers, logger: logger)
-                _ = try await admin.partitionCount(topic: configuration.kafka.batchesTopic)
-            },
-        ]
+    func run() async throws {
+        var services: [any Service] = [postgres]
+        var checks: [ReadinessCheck] = [postgresCheck]
+        let router = Router(context: IngestRequestContext.self)
+        let campaigns = campaignCache()
+
+        if components.contains(.processor) {
+            services += try await processorServices()
+            checks.append(kafkaCheck)
+        }
+        if components.contains(.tracker) {
+            #if !PENDING_TRACKER
+            let tracker = InstallTracker(redis: redis, postgres: postgres, configuration: TrackerConfiguration(), logger: logger)
+            let tokens = AnalystTokenStore(client: postgres, logger: logger)
+            TrackerRoutes(tracker: tracker, campaigns: campaigns) { header, _ in await tokens.authorize(header) }
+                .register(on: router)
+            services.append(tracker)
+            #endif
+        }
+        if components.contains(.playback) {
+            var playback = PlaybackConfiguration.fromEnvironment()
+            playback.linkSecret = configuration.linkSecret
+            playback.rrwebAssetsDirectory = configuration.rrwebAssetsDirectory
+            PlaybackRoutes<IngestRequestContext>(
+                configuration: playback, tokens: AnalystTokenStore(client: postgres, logger: logger),
+                sessions: SessionStore(client: postgres, logger: logger), s3: try configuration.makeS3Client(logger: logger),
+                logger: logger
+            ).register(on: router)
+        }
+        if components.contains(.collector) {
+            var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: configuration.kafka.brokers)
+            producerConfiguration.messageTimeout = configuration.kafka.messageTimeout
+            let producer = try ResilientKafkaProducer(configuration: producerConfiguration, logger: logger)
+            CollectorRoutes(
+                configuration: configuration.collector, campaigns: campaigns,
+                limiter: RateLimiter(redis: redis, configuration: configuration.collector, logger: logger),
+                publisher: BatchPublisher(producer: producer, topic: configuration.kafka.batchesTopic)
+            ).register(on: router)
+            services.append(producer)
+            checks += [redisCheck, kafkaCheck]
+        }
+
+        OperationalRoutes(checks: Self.unique(checks), registry: Observability.registry).register(on: router)
+        services.append(Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "replayd"),
+            logger: logger))
+
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        defer { redis.shutdown() }
+        logger.info("replayd starting", metadata: [
+            "components": "\(components.map(\.rawValue).sorted().joined(separator: ","))",
+            "http": "\(configuration.http.host):\(configuration.http.port)",
+        ])
+        try await group.run()
     }
 
-    func collectorRoutes() -> CollectorRoutes<IngestRequestContext> {
+    /// Spool, segment uploader and the consumer-group processor.
+    private func processorServices() async throws -> [any Service] {
+        #if PENDING_PROCESSOR
+        throw ReplaydError(code: "not_built", message: "this build has no Processor")
+        #else
+        let s3 = try configuration.makeS3Client(logger: logger)
+        let spool = try Spool(configuration: configuration.spoolConfiguration, logger: logger)
+        let uploader = SegmentUploader(spool: spool, s3: s3, postgres: postgres, configuration: configuration.uploaderConfiguration,
+                                       logger: logger)
+        var processorConfiguration = ProcessorConfiguration(brokers: configuration.kafka.brokers)
+        processorConfiguration.topic = configuration.kafka.batchesTopic
+        processorConfiguration.deadLetterTopic = configuration.kafka.deadLetterTopic
+        processorConfiguration.groupID = configuration.kafka.processorGroup
+        processorConfiguration.sessionTimeout = configuration.kafka.sessionTimeout
+        try processorConfiguration.validate()
+        let admin = KafkaAdmin(bootstrapServers: configuration.kafka.brokers, logger: logger)
+        if (try? await admin.partitionCount(topic: configuration.kafka.deadLetterTopic)) == nil {
+            try? await admin.createTopic(configuration.kafka.deadLetterTopic, partitions: 1)
+        }
+        let campaigns = CampaignDirectory(store: CampaignStore(client: postgres, logger: logger),
+                                          ttl: processorConfiguration.campaignCacheTTL)
+        let processor = BatchProcessor(configuration: processorConfiguration, spool: spool, campaigns: campaigns, logger: logger)
+        return [uploader, processor]
+        #endif
+    }
+
+    private func campaignCache() -> CampaignCache {
         let store = CampaignStore(client: postgres, logger: logger)
         let collector = configuration.collector
-        let cache = CampaignCache(ttl: collector.campaignCacheTTL, negativeTTL: collector.negativeCacheTTL,
-                                  capacity: collector.campaignCacheCapacity) { key in
-            try await store.find(publicKey: key)
-        }
-        return CollectorRoutes(
-            configuration: collector, campaigns: cache,
-            limiter: RateLimiter(redis: redis, configuration: collector, logger: logger),
-            publisher: BatchPublisher(producer: producer, topic: configuration.kafka.batchesTopic))
+        return CampaignCache(ttl: collector.campaignCacheTTL, negativeTTL: collector.negativeCacheTTL,
+                             capacity: collector.campaignCacheCapacity) { key in try await store.find(publicKey: key) }
     }
 
-    /// Builds the HTTP application (when `http`) and runs every service until a shutdown signal.
-    func run(http: Bool) async throws {
-        // ServiceGroup shuts services down in reverse order: the HTTP server stops accepting and
-        // drains first, then the producer flushes what it accepted, then the Postgres pool closes.
-        var services: [any Service] = [postgres, producer]
-        if http {
-            let router = Router(context: IngestRequestContext.self)
-            OperationalRoutes(checks: readinessChecks, registry: Observability.registry).register(on: router)
-            collectorRoutes().register(on: router)
-            let app = Application(
-                router: router,
-                configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port),
-                                     serverName: "replayd"),
-                logger: logger)
-            services.append(app)
+    private var postgresCheck: ReadinessCheck {
+        let postgres = postgres, logger = logger
+        return ReadinessCheck(name: "postgres") {
+            do { try await postgres.query("SELECT 1", logger: logger) } catch {
+                throw DatabaseError(error, doing: "checking readiness")
+            }
         }
-        let group = ServiceGroup(
-            configuration: .init(
-                services: services.map { .init(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
-        defer { redis.shutdown() }
-        try await group.run()
+    }
+
+    private var redisCheck: ReadinessCheck {
+        let redis = redis
+        return ReadinessCheck(name: "redis") { try await redis.ping() }
+    }
+
+    private var kafkaCheck: ReadinessCheck {
+        let configuration = configuration, logger = logger
+        return ReadinessCheck(name: "kafka") {
+            let admin = KafkaAdmin(bootstrapServers: configuration.kafka.brokers, logger: logger)
+            _ = try await admin.partitionCount(topic: configuration.kafka.batchesTopic)
+        }
+    }
+
+    private static func unique(_ checks: [ReadinessCheck]) -> [ReadinessCheck] {
+        var seen = Set<String>()
+        return checks.filter { seen.insert($0.name).inserted }
     }
 }

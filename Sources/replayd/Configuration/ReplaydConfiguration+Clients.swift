@@ -1,0 +1,32 @@
+import Foundation
+import Logging
+import S3
+import Uploader
+
+extension ReplaydConfiguration {
+    /// The S3 client for the configured endpoint, bucket and credentials.
+    func makeS3Client(logger: Logger) throws -> S3Client {
+        try requireS3Credentials()
+        var s3Configuration = S3Configuration(endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, pathStyle: s3.pathStyle)
+        s3Configuration.partSize = s3PartSize
+        let credentials = AWSCredentials(accessKeyID: s3.accessKeyID ?? "", secretAccessKey: s3.secretAccessKey ?? "",
+                                         sessionToken: s3.sessionToken)
+        return S3Client(configuration: s3Configuration, credentials: credentials, logger: logger)
+    }
+
+    /// Spool settings from the environment.
+    var spoolConfiguration: SpoolConfiguration {
+        var spool = SpoolConfiguration(directory: spoolDirectory)
+        spool.idleTimeout = spoolIdleTimeout
+        spool.maxSegmentBytes = segmentMaxBytes
+        spool.maxSegmentAge = segmentMaxAge
+        spool.maxOpenSegments = spoolMaxOpenSegments
+        return spool
+    }
+
+    var uploaderConfiguration: SegmentUploaderConfiguration {
+        var uploader = SegmentUploaderConfiguration()
+        uploader.maxConcurrentUploads = uploadConcurrency
+        return uploader
+    }
+}
