@@ -99,10 +99,8 @@ struct BrowserSnippetTests {
             try await app.test(.live) { client in
                 let origin = "http://127.0.0.1:\(client.port ?? 0)"
                 _ = try await harness.store.update(id: campaign.id, allowedOrigins: [origin])
-                let result = try await Task.detached {
-                    try shell("timeout 60 chromium --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage " +
+                let result = try await shellAsync("timeout 60 chromium --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage " +
                               "--window-size=1280,800 --dump-dom \(origin)/test/harness.html 2>/dev/null")
-                }.value
                 #expect(result.output.contains("harness done"), "chromium did not finish the harness page: \(result.output.suffix(2000))")
                 // Beacons sent on page hide may land just after the page changed.
                 try await Task.sleep(for: .seconds(2))

@@ -31,3 +31,12 @@ public func shell(_ command: String) throws -> (status: Int32, output: String) {
     let exitCode: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     return (exitCode, output)
 }
+
+/// ``shell(_:)`` on a dedicated thread, for long commands (Chromium, service restarts) in async
+/// tests: the cooperative pool has as many threads as cores and must not be blocked.
+public func shellAsync(_ command: String) async throws -> (status: Int32, output: String) {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try shell(command) }) }
+        thread.start()
+    }
+}

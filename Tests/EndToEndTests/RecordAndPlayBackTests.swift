@@ -1,0 +1,154 @@
+import Synchronization
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Kafka
+import Logging
+import NIOCore
+import TestSupport
+import Testing
+
+/// The product end to end: a page recorded in headless Chromium with rrweb and our snippet goes
+/// through the real `replayd all` (Collector → Kafka → Processor → spool → S3 + Postgres index), and
+/// the playback page replays it in Chromium: the replayed DOM shows the recorded text and input values.
+@Suite("End to end: record in a browser, play back from S3", .serialized)
+struct RecordAndPlayBackTests {
+    static let rrwebRecord = TestStack.repositoryRoot.appendingPathComponent(".stack/rrweb-assets/rrweb-record-1-1-3.js").path
+
+    /// replayd's environment for this test: its own topic, group and spool; short idle timeout so
+    /// segments close and upload within seconds.
+    static func environment(topic: String) -> [String: String] {
+        let spool = FileManager.default.temporaryDirectory.appendingPathComponent(TestStack.uniqueName("spool")).path
+        return [
+            "REPLAYD_KAFKA_TOPIC": topic, "REPLAYD_KAFKA_GROUP": topic + "-group", "REPLAYD_KAFKA_DLQ_TOPIC": topic + ".dlq",
+            "REPLAYD_KAFKA_SESSION_TIMEOUT": "6s", "REPLAYD_SPOOL_DIR": spool, "REPLAYD_SPOOL_IDLE_TIMEOUT": "2s",
+            "REPLAYD_LOG_LEVEL": "warning",
+            "REPLAYD_RRWEB_ASSETS": TestStack.repositoryRoot.appendingPathComponent(".stack/rrweb-assets").path,
+        ]
+    }
+
+    static func page(key: String, collector: String) -> String {
+        """
+        <!doctype html><html><head><meta charset="utf-8"><title>Checkout</title></head><body>
+        <h1 id="heading">Checkout</h1>
+        <form><label>Name <input id="name" name="name" value=""></label>
+        <label>Country <select id="country" name="country"><option>France</option><option>Germany</option></select></label></form>
+        <p id="status">waiting</p>
+        <script src="/rrweb-record.js"></script>
+        <script src="\(collector)/snippet.js" data-key="\(key)" data-flush-ms="300"></script>
+        <script>
+          setTimeout(function () { var i = document.getElementById('name'); i.focus(); i.value = 'Grace Hopper';
+            i.dispatchEvent(new Event('input', { bubbles: true })); }, 300);
+          setTimeout(function () { var s = document.getElementById('country'); s.value = 'Germany';
+            s.dispatchEvent(new Event('change', { bubbles: true })); }, 600);
+          setTimeout(function () { document.getElementById('status').textContent = 'Order placed for Grace'; }, 900);
+        </script></body></html>
+        """
+    }
+
+    @Test("a session recorded in Chromium plays back from S3 with its text and input values")
+    func recordAndPlayBack() async throws {
+        let logger = Logger(label: "test.e2e")
+        let topic = TestStack.uniqueName("e2e")
+        let admin = KafkaAdmin(bootstrapServers: TestStack.kafkaBrokers, logger: logger)
+        try await admin.createTopic(topic, partitions: 4)
+        defer { Task { try? await admin.deleteTopic(topic) } }
+        let environment = Self.environment(topic: topic)
+        _ = try ReplaydProcess.command("migrate", environment: environment)
+
+        // The site: a page server on its own origin (as a customer's site would be).
+        let site = Router()
+        let rrweb = try Data(contentsOf: URL(fileURLWithPath: Self.rrwebRecord))
+        let port = Int.random(in: 40_000...49_000)
+        let collector = "http://127.0.0.1:\(port)"
+        let campaignBox = CampaignBox()
+        site.get("/rrweb-record.js") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/javascript"], body: .init(byteBuffer: ByteBuffer(bytes: rrweb)))
+        }
+        site.get("/page.html") { _, _ in Self.html(Self.page(key: campaignBox.key, collector: collector)) }
+        site.get("/harness.html") { _, _ in
+            Self.html("<!doctype html><iframe src=\"/page.html\" width=\"1000\" height=\"700\"></iframe><img src=\"/slow\"><p>harness done</p>")
+        }
+        site.get("/slow") { _, _ in
+            try await Task.sleep(for: .seconds(4))
+            return Response(status: .ok, headers: [.contentType: "image/gif"], body: .init(byteBuffer: ByteBuffer(string: "GIF89a")))
+        }
+        let siteApp = Application(router: site, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
+        try await siteApp.test(.live) { client in
+            let origin = "http://127.0.0.1:\(client.port ?? 0)"
+            let created = try ReplaydProcess.command("campaign create --name \(topic) --origin \(origin) --json", environment: environment)
+            let campaign = try JSONSerialization.jsonObject(with: Data(created.utf8)) as! [String: String]
+            campaignBox.key = campaign["key"]!
+            let campaignID = campaign["id"]!
+
+            let replayd = try ReplaydProcess.start("all", port: port, environment: environment)
+            defer { replayd.stop() }
+
+            // 1. Record: Chromium runs the page; the snippet sends gzip batches and a beacon.
+            let recording = try await shellAsync("timeout 60 chromium --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage "
+                                      + "--window-size=1280,800 --dump-dom \(origin)/harness.html 2>/dev/null")
+            #expect(recording.output.contains("harness done"))
+
+            // 2. The Processor spools the batches; the idle segment closes and uploads; Postgres indexes it.
+            var session: [String: Any]?
+            for _ in 0..<60 where session == nil {
+                let listed = try ReplaydProcess.command("sessions list --campaign \(campaignID) --json", environment: environment)
+                session = listed.split(separator: "\n").compactMap {
+                    try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+                }.first { ($0["event_count"] as? Int ?? 0) > 0 }
+                if session == nil { try await Task.sleep(for: .milliseconds(500)) }
+            }
+            let found = try #require(session, "no session was indexed; replayd log: \(replayd.log.suffix(3000))")
+            let sessionID = try #require(found["id"] as? String)
+            #expect((found["segment_count"] as? Int ?? 0) >= 1)
+
+            // 3. The events API returns the recording from S3 (with an analyst token).
+            let token = try JSONSerialization.jsonObject(
+                with: Data(try ReplaydProcess.command("token create --name \(topic) --json", environment: environment).utf8)) as! [String: String]
+            let events = try HTTP.getJSON("\(collector)/v1/sessions/\(sessionID)/events?campaign=\(campaignID)", token: token["token"])
+            #expect(events.status == 200)
+            let array = try #require(events.json as? [[String: Any]])
+            #expect(array.contains { $0["type"] as? Int == 2 }, "a full snapshot was recorded")
+
+            // 4. Play back: the replay page (signed link) in Chromium shows the recorded text and values.
+            let link = try ReplaydProcess.command("sessions link --campaign \(campaignID) --session \(sessionID) --base-url \(collector)",
+                                                  environment: environment).trimmingCharacters(in: .whitespacesAndNewlines)
+            let profile = FileManager.default.temporaryDirectory.appendingPathComponent(TestStack.uniqueName("chromium")).path
+            let playback = try await shellAsync("timeout 90 chromium --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage "
+                                     + "--user-data-dir='\(profile)' --window-size=1280,800 --virtual-time-budget=10000 "
+                                     + "--dump-dom '\(link)&at=end' 2>/dev/null")
+            let dom = playback.output
+            let debug = try #require(Self.debugJSON(dom), "the replay page exposed no state: \(dom.prefix(1500))")
+            let text = debug["text"] as? String ?? ""
+            #expect(text.contains("Order placed for Grace"), "replayed text: \(text.prefix(500))")
+            let fields = (debug["fields"] as? [[String: String]] ?? []).reduce(into: [String: String]()) {
+                $0[$1["name"] ?? ""] = $1["value"]
+            }
+            #expect(fields.values.contains("Grace Hopper"), "replayed input values: \(fields)")
+            #expect(fields.values.contains("Germany"), "replayed select value: \(fields)")
+        }
+    }
+
+    static func html(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// The JSON the replay page keeps in `<pre id="replayd-debug">`.
+    static func debugJSON(_ dom: String) -> [String: Any]? {
+        guard let start = dom.range(of: "<pre id=\"replayd-debug\">"),
+              let end = dom.range(of: "</pre>", range: start.upperBound..<dom.endIndex) else { return nil }
+        let text = String(dom[start.upperBound..<end.lowerBound])
+            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&lt;", with: "<")
+            .replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&amp;", with: "&")
+        return try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+    }
+}
+
+/// The campaign key, set once the campaign exists (the page route reads it).
+final class CampaignBox: Sendable {
+    private let storage = Mutex("")
+    var key: String {
+        get { storage.withLock { $0 } }
+        set { storage.withLock { $0 = newValue } }
+    }
+}
