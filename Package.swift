@@ -248,7 +248,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ProcessorTests", dependencies: ["Processor", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ProcessorTests",
+            dependencies: [
+                "Processor", "TestSupport", "Core", "Kafka", "Uploader", "Database", "S3", "Gzip",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CollectorTests",
             dependencies: [

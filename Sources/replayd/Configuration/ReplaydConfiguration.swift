@@ -47,6 +47,8 @@ struct ReplaydConfiguration: Sendable {
     var segmentMaxAge: Duration = .seconds(3600)
     var spoolMaxOpenSegments = 64
     var s3PartSize = 8 << 20
+    var processorInstance: String?
+    var processorMaxAttempts = 5
     var uploadConcurrency = 4
     var rrwebAssetsDirectory: String?
     /// Secret for signed playback links (HMAC-SHA256); without it signed links are refused.
@@ -131,6 +133,8 @@ struct ReplaydConfiguration: Sendable {
         config.spoolMaxOpenSegments = reader.int("REPLAYD_SPOOL_MAX_OPEN", default: config.spoolMaxOpenSegments, range: 1...100_000)
         config.s3PartSize = reader.bytes("REPLAYD_S3_PART_SIZE", default: config.s3PartSize, range: (5 << 20)...(5 << 30))
         config.uploadConcurrency = reader.int("REPLAYD_UPLOAD_CONCURRENCY", default: config.uploadConcurrency, range: 1...64)
+        config.processorInstance = reader.raw("REPLAYD_PROCESSOR_INSTANCE")
+        config.processorMaxAttempts = reader.int("REPLAYD_PROCESSOR_MAX_ATTEMPTS", default: config.processorMaxAttempts, range: 1...1000)
         config.rrwebAssetsDirectory = reader.raw("REPLAYD_RRWEB_ASSETS")
         config.linkSecret = reader.raw("REPLAYD_LINK_SECRET")
         if let secret = config.linkSecret, secret.utf8.count < 16 {

@@ -116,6 +116,8 @@ struct ServiceRuntime: Sendable {
         processorConfiguration.deadLetterTopic = configuration.kafka.deadLetterTopic
         processorConfiguration.groupID = configuration.kafka.processorGroup
         processorConfiguration.sessionTimeout = configuration.kafka.sessionTimeout
+        processorConfiguration.maxAttempts = configuration.processorMaxAttempts
+        if let instance = configuration.processorInstance { processorConfiguration.instanceID = instance }
         try processorConfiguration.validate()
         let admin = KafkaAdmin(bootstrapServers: configuration.kafka.brokers, logger: logger)
         if (try? await admin.partitionCount(topic: configuration.kafka.deadLetterTopic)) == nil {

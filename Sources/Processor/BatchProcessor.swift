@@ -1,0 +1,160 @@
+import Core
+import Foundation
+import Kafka
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Uploader
+
+/// The Processor: a member of the consumer group on ``ProcessorConfiguration/topic`` that moves
+/// accepted batches into the Uploader's ``Spool``, de-duplicated by (session, seq), with classified
+/// retries and a dead-letter topic. Any number of instances share the partitions.
+///
+/// Guarantees (see ``ConsumerLoop`` for how):
+/// - an offset is committed only after its batch, and every earlier batch of the partition, is
+///   durably in the spool or acknowledged by the dead-letter topic; nothing is auto-committed;
+/// - poison records (undecodable, invalid, unknown campaign) are dead-lettered at once;
+/// - transient failures pause only the affected partition and retry with exponential backoff and
+///   full jitter while the consumer keeps polling; after ``ProcessorConfiguration/maxAttempts``
+///   the record is dead-lettered with reason `retries_exhausted`;
+/// - redelivered batches (after a crash, a rebalance or a dead-letter replay) are harmless: the
+///   spool answers `.duplicate` for a (session, seq) it has, and playback de-duplicates across
+///   segments.
+///
+/// The caller owns the spool, the campaign directory's PostgreSQL client and the uploader, and
+/// shuts them down after the processor returned. Metrics: ``ProcessorMetrics``.
+public final class BatchProcessor: Service, Sendable {
+    public let configuration: ProcessorConfiguration
+    private let spool: Spool
+    private let campaigns: CampaignDirectory
+    private let logger: Logger
+    private let metrics = ProcessorMetrics()
+    private let flags = Mutex(Flags())
+    private let rebalanceEvents = Mutex<[KafkaRebalanceEvent]>([])
+    private let positions = Mutex<[KafkaTopicPartition: Int64]>([:])
+
+    private struct Flags {
+        var stop = false
+        var crash = false
+        var assignment: [KafkaTopicPartition] = []
+    }
+
+    public init(configuration: ProcessorConfiguration, spool: Spool, campaigns: CampaignDirectory, logger: Logger) {
+        self.configuration = configuration
+        self.spool = spool
+        self.campaigns = campaigns
+        var logger = logger
+        logger[metadataKey: "instance"] = "\(configuration.instanceID)"
+        self.logger = logger
+    }
+
+    /// Consumes until graceful shutdown, ``stop()`` or cancellation; then writes are made durable,
+    /// offsets committed, the group left and the dead-letter producer flushed.
+    public func run() async throws {
+        try configuration.validate()
+        let consumer = try KafkaConsumer(configuration: configuration.consumerConfiguration, logger: logger) { [weak self] event in
+            // Weak: a consumer abandoned by ``simulateCrash()`` must not keep the processor alive.
+            self?.noteRebalance(event)
+        }
+        let deadLetters: ResilientKafkaProducer
+        do {
+            deadLetters = try ResilientKafkaProducer(configuration: configuration.producerConfiguration, logger: logger)
+        } catch {
+            await consumer.close()
+            throw error
+        }
+        let loop = ConsumerLoop(
+            configuration: configuration, consumer: consumer, spool: spool, campaigns: campaigns,
+            deadLetters: deadLetters, processor: self, logger: logger, metrics: metrics)
+        logger.info("Processor started", metadata: [
+            "topic": "\(configuration.topic)", "group": "\(configuration.groupID)", "dlq": "\(configuration.deadLetterTopic)",
+        ])
+        let result: Result<Void, any Error>
+        do {
+            try await withGracefulShutdownHandler {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { [self] in await reportLag() }
+                    defer { group.cancelAll() }
+                    try await loop.run()
+                }
+            } onGracefulShutdown: { [self] in
+                stop()
+            }
+            result = .success(())
+        } catch {
+            result = .failure(error)
+        }
+        if crashRequested {
+            // Like `kill -9`: nothing is committed, the consumer is not closed (it stays in the group
+            // until max.poll.interval expires), nothing is flushed.
+            logger.warning("Processor crashed on request (test hook): nothing committed, consumer abandoned")
+            return
+        }
+        await consumer.close()
+        await deadLetters.shutdown()
+        logger.info("Processor stopped")
+        try result.get()
+    }
+
+    /// Asks ``run()`` to finish: the current record completes, writes become durable, offsets are
+    /// committed and the consumer leaves the group.
+    public func stop() {
+        flags.withLock { $0.stop = true }
+    }
+
+    /// For tests: makes ``run()`` return at once, like `kill -9` — no flush, no offset stored or
+    /// committed, the consumer neither closed nor polled again (the group notices after
+    /// `max.poll.interval`). Leaks the consumer's resources on purpose.
+    public func simulateCrash() {
+        flags.withLock { $0.crash = true }
+    }
+
+    /// The partitions currently assigned to this instance.
+    public var assignment: [KafkaTopicPartition] { flags.withLock { $0.assignment } }
+
+    var stopRequested: Bool { flags.withLock { $0.stop } }
+    var crashRequested: Bool { flags.withLock { $0.crash } }
+
+    /// Runs on the consumer's poll thread during `poll`; the loop applies the event after `poll` returned.
+    private func noteRebalance(_ event: KafkaRebalanceEvent) {
+        rebalanceEvents.withLock { $0.append(event) }
+        flags.withLock { flags in
+            switch event {
+            case .assigned(let partitions): flags.assignment = Array(Set(flags.assignment).union(partitions))
+            case .revoked(let partitions): flags.assignment.removeAll { partitions.contains($0) }
+            }
+        }
+    }
+
+    func takeRebalanceEvents() -> [KafkaRebalanceEvent] {
+        rebalanceEvents.withLock { events in
+            defer { events.removeAll() }
+            return events
+        }
+    }
+
+    func recordPosition(_ partition: KafkaTopicPartition, next offset: Int64) {
+        positions.withLock { $0[partition] = offset }
+    }
+
+    func forgetPosition(_ partition: KafkaTopicPartition) {
+        positions.withLock { $0[partition] = nil }
+    }
+
+    /// Every 10 s: consumer lag per assigned partition (high watermark minus the next committed
+    /// offset) and the spool's size.
+    private func reportLag() async {
+        let admin = KafkaAdmin(bootstrapServers: configuration.brokers, logger: logger)
+        while !Task.isCancelled {
+            let assignment = self.assignment
+            let positions = self.positions.withLock { $0 }
+            for partition in assignment {
+                guard let (_, high) = try? await admin.watermarks(topic: partition.topic, partition: partition.partition) else { continue }
+                let next = positions[partition] ?? 0
+                metrics.lag(partition, max(high - next, 0))
+            }
+            metrics.reportSpool(spool)
+            try? await Task.sleep(for: .seconds(10))
+        }
+    }
+}

@@ -1,0 +1,341 @@
+import Core
+import Foundation
+import Kafka
+import Logging
+import Metrics
+import Uploader
+
+/// The Processor's single consumer loop. Owned by the task running ``BatchProcessor/run()``; never
+/// shared, so its state needs no lock. (The rebalance handler runs on the consumer's poll thread
+/// while this loop awaits `poll`, and only queues events that the loop applies after `poll`
+/// returned.)
+///
+/// - Every polled record is classified, checked against its campaign and written to the spool
+///   (`Spool.write`, pipelined: no waiting per record), or dead-lettered.
+/// - Every ``ProcessorConfiguration/commitInterval`` (or after
+///   ``ProcessorConfiguration/maxUndurableRecords``) the loop waits for the spool to make the
+///   writes durable, then stores each partition's last finished offset and commits. So an offset
+///   is committed only once its record (and every earlier one of the partition) is in the spool
+///   durably or in the dead-letter topic.
+/// - A transient failure pauses the record's partition; the record and those behind it wait in a
+///   ``RetryQueue`` while the loop keeps polling (with a timeout up to the next due retry: no busy
+///   loop, no missed `max.poll.interval`).
+/// - On revocation, in-flight work of the revoked partitions is abandoned: nothing more is stored
+///   for them, and the next owner reads again from the last committed offset.
+final class ConsumerLoop {
+    let configuration: ProcessorConfiguration
+    let consumer: KafkaConsumer
+    let spool: Spool
+    let campaigns: CampaignDirectory
+    let deadLetters: ResilientKafkaProducer
+    let processor: BatchProcessor
+    let logger: Logger
+    let metrics: ProcessorMetrics
+    let policy: RetryPolicy
+
+    private var retries: [KafkaTopicPartition: RetryQueue] = [:]
+    /// The last finished record per partition whose offset is not stored yet.
+    private var finished: [KafkaTopicPartition: KafkaMessage] = [:]
+    /// The newest spool write not yet known durable (tickets are ordered; waiting for the newest
+    /// covers every earlier write) and how many writes it covers.
+    private var latestTicket: SpoolTicket?
+    private var undurable = 0
+    private var lastFlush = ContinuousClock.now
+    private var flushFailures = 0
+    private var flushDue: ContinuousClock.Instant?
+    /// Set when the processor cannot go on (the spool stopped); ``run()`` throws it.
+    private var fatalFailure: ProcessorError?
+
+    init(configuration: ProcessorConfiguration, consumer: KafkaConsumer, spool: Spool, campaigns: CampaignDirectory,
+         deadLetters: ResilientKafkaProducer, processor: BatchProcessor, logger: Logger, metrics: ProcessorMetrics) {
+        self.configuration = configuration
+        self.consumer = consumer
+        self.spool = spool
+        self.campaigns = campaigns
+        self.deadLetters = deadLetters
+        self.processor = processor
+        self.logger = logger
+        self.metrics = metrics
+        policy = RetryPolicy(maxAttempts: configuration.maxAttempts, baseDelay: configuration.retryBaseDelay,
+                             maxDelay: configuration.retryMaxDelay)
+    }
+
+    /// Runs until ``BatchProcessor/stop()`` (then finishes: flush, store, commit) or
+    /// ``BatchProcessor/simulateCrash()`` (then returns at once).
+    func run() async throws {
+        while true {
+            if processor.crashRequested { return }
+            if processor.stopRequested || Task.isCancelled { break }
+            applyRebalanceEvents()
+            try await flushIfDue()
+            await retryDue()
+            if let fatalFailure { throw fatalFailure }
+            let message = try await consumer.poll(timeout: pollTimeout())
+            if processor.crashRequested { return }
+            applyRebalanceEvents()
+            if let fatalFailure { throw fatalFailure }
+            guard let message else { continue }
+            let partition = message.topicPartition
+            if retries[partition] != nil {
+                retries[partition]!.messages.append(message)
+            } else if let flushDue {
+                hold(message, until: flushDue)
+            } else {
+                await handle(message)
+                if let fatalFailure { throw fatalFailure }
+            }
+        }
+        if flushDue == nil {
+            try? await flush()
+        }
+    }
+
+    // MARK: records
+
+    private func handle(_ message: KafkaMessage) async {
+        guard let failure = await attempt(message) else { return }
+        switch failure.kind {
+        case .poison:
+            var queue = RetryQueue(message, due: .now)
+            queue.attempts = 1
+            queue.firstFailure = Date()
+            queue.lastFailure = failure
+            if await deadLetter(&queue) { return }
+            pause(message.topicPartition, queue)
+        case .transient:
+            var queue = RetryQueue(message, due: .now)
+            if await failed(&queue, failure) { return }
+            pause(message.topicPartition, queue)
+        }
+    }
+
+    /// Classifies, checks the campaign and writes `message` to the spool; `nil` on success.
+    private func attempt(_ message: KafkaMessage) async -> ProcessingFailure? {
+        let classified: RecordClassifier.Classified
+        switch RecordClassifier.classify(message, limits: configuration.limits) {
+        case .failure(let failure): return failure
+        case .success(let value): classified = value
+        }
+        do {
+            guard try await campaigns.exists(classified.campaignID) else {
+                return .poison(.unknownCampaign, "no campaign has the id \(classified.campaignID.uuidString.lowercased())")
+            }
+            let (result, ticket) = try spool.write(classified.record)
+            latestTicket = max(latestTicket ?? ticket, ticket)
+            undurable += 1
+            switch result {
+            case .appended: metrics.stored.increment()
+            case .duplicate: metrics.duplicate.increment()
+            }
+            finish(message)
+            return nil
+        } catch {
+            return ProcessingFailure.classify(error)
+        }
+    }
+
+    /// Books a transient failure of the head of `queue`; dead-letters it when retries are exhausted.
+    /// Returns true when the head is finished (dead-lettered).
+    private func failed(_ queue: inout RetryQueue, _ failure: ProcessingFailure) async -> Bool {
+        queue.attempts += 1
+        queue.firstFailure = queue.firstFailure ?? Date()
+        queue.lastFailure = failure
+        if case .poison = failure.kind {
+            return await deadLetter(&queue)
+        }
+        guard policy.shouldRetry(afterAttempts: queue.attempts) else {
+            if failure.requiresRestart {
+                fatalFailure = ProcessorError.spoolFailed(failure, attempts: queue.attempts)
+                queue.due = .now + policy.maxDelay
+                return false
+            }
+            return await deadLetter(&queue)
+        }
+        metrics.retries.increment()
+        let delay = policy.delay(afterAttempts: queue.attempts)
+        queue.due = .now + delay
+        let head = queue.messages[0]
+        logger.warning("Batch failed, retrying", metadata: [
+            "partition": "\(head.topicPartition)", "offset": "\(head.offset)", "attempt": "\(queue.attempts)",
+            "retry_in": "\(delay)", "error": "\(failure)",
+        ])
+        return false
+    }
+
+    /// Produces the head of `queue` to the dead-letter topic. Returns true once the broker
+    /// acknowledged it (the head is finished); otherwise it stays pending and is retried.
+    private func deadLetter(_ queue: inout RetryQueue) async -> Bool {
+        let head = queue.messages[0]
+        let record = queue.pendingDeadLetter ?? DeadLetterRecord(
+            original: head, failure: queue.lastFailure!, attempts: queue.attempts,
+            firstFailure: queue.firstFailure ?? Date(), lastFailure: Date(), instance: configuration.instanceID)
+        do {
+            _ = try await deadLetters.send(record.outgoing(topic: configuration.deadLetterTopic))
+            metrics.deadLetter(record.reason)
+            logger.notice("Batch dead-lettered", metadata: [
+                "partition": "\(head.topicPartition)", "offset": "\(head.offset)", "reason": "\(record.reason.rawValue)",
+                "attempts": "\(record.attempts)", "error": "\(record.message)",
+            ])
+            finish(head)
+            return true
+        } catch {
+            queue.pendingDeadLetter = record
+            let delay = policy.delay(afterAttempts: min(queue.attempts + 1, 20))
+            queue.due = .now + delay
+            metrics.retries.increment()
+            logger.warning("Could not produce a dead letter, retrying", metadata: [
+                "partition": "\(head.topicPartition)", "offset": "\(head.offset)", "retry_in": "\(delay)", "error": "\(error)",
+            ])
+            return false
+        }
+    }
+
+    private func finish(_ message: KafkaMessage) {
+        finished[message.topicPartition] = message
+    }
+
+    // MARK: retries
+
+    private func pause(_ partition: KafkaTopicPartition, _ queue: RetryQueue) {
+        retries[partition] = queue
+        do { try consumer.pause([partition]) } catch {
+            logger.debug("Could not pause \(partition): \(error)")
+        }
+        metrics.pausedPartitions.record(retries.count)
+    }
+
+    /// While the spool is not durable, records go to a queue until the next flush attempt.
+    private func hold(_ message: KafkaMessage, until due: ContinuousClock.Instant) {
+        pause(message.topicPartition, RetryQueue(message, due: due))
+    }
+
+    private func retryDue() async {
+        let now = ContinuousClock.now
+        for (partition, queue) in retries where queue.due <= now && flushDue == nil {
+            var queue = queue
+            var blocked = false
+            while !queue.messages.isEmpty, !processor.stopRequested, !processor.crashRequested {
+                if queue.pendingDeadLetter != nil {
+                    if await deadLetter(&queue) { queue.advance(); continue }
+                    blocked = true
+                    break
+                }
+                if let failure = await attempt(queue.messages[0]) {
+                    if await failed(&queue, failure) { queue.advance(); continue }
+                    blocked = true
+                    break
+                }
+                queue.advance()
+            }
+            if processor.crashRequested { return }
+            if blocked || !queue.messages.isEmpty {
+                retries[partition] = queue
+            } else {
+                retries[partition] = nil
+                do { try consumer.resume([partition]) } catch {
+                    logger.debug("Could not resume \(partition): \(error)")
+                }
+            }
+        }
+        metrics.pausedPartitions.record(retries.count)
+    }
+
+    private func pollTimeout() -> Duration {
+        var timeout = Duration.milliseconds(100)
+        let now = ContinuousClock.now
+        for queue in retries.values {
+            timeout = min(timeout, now.duration(to: queue.due))
+        }
+        if let flushDue { timeout = min(timeout, now.duration(to: flushDue)) }
+        return max(timeout, .milliseconds(1))
+    }
+
+    // MARK: durability and offsets
+
+    private func flushIfDue() async throws {
+        let now = ContinuousClock.now
+        if let flushDue {
+            guard flushDue <= now else { return }
+        } else {
+            guard undurable >= configuration.maxUndurableRecords
+                || (now - lastFlush >= configuration.commitInterval && !(latestTicket == nil && finished.isEmpty))
+            else { return }
+        }
+        do {
+            try await flush()
+            if flushDue != nil {
+                flushDue = nil
+                flushFailures = 0
+                for partition in retries.keys { retries[partition]!.due = .now }
+            }
+        } catch let error as ProcessorError {
+            throw error
+        } catch {
+            let failure = ProcessingFailure.classify(error)
+            flushFailures += 1
+            guard policy.shouldRetry(afterAttempts: flushFailures) else {
+                throw ProcessorError.spoolNotDurable(failure, attempts: flushFailures)
+            }
+            let delay = policy.delay(afterAttempts: flushFailures)
+            flushDue = .now + delay
+            metrics.retries.increment()
+            logger.warning("Spool writes are not durable, retrying", metadata: ["retry_in": "\(delay)", "error": "\(failure)"])
+            if let assignment = try? consumer.assignment() { try? consumer.pause(assignment) }
+        }
+    }
+
+    /// Waits until every write so far is durable, then stores each partition's last finished offset
+    /// and commits.
+    func flush() async throws {
+        let start = ContinuousClock.now
+        if let latestTicket {
+            try await spool.waitDurable(latestTicket)
+            metrics.durableWait.recordNanoseconds(RetryPolicy.nanoseconds(start.duration(to: .now)))
+        }
+        latestTicket = nil
+        undurable = 0
+        for (partition, message) in finished {
+            do {
+                try consumer.storeOffset(message)
+                processor.recordPosition(partition, next: message.offset + 1)
+            } catch {
+                logger.debug("Not storing offset \(message.offset + 1) for \(partition) (no longer assigned): \(error)")
+            }
+        }
+        let stored = !finished.isEmpty
+        finished.removeAll(keepingCapacity: true)
+        lastFlush = .now
+        guard stored else { return }
+        do {
+            try await consumer.commit()
+            metrics.commitsOK.increment()
+        } catch {
+            // The stored offsets are committed with the next commit (or on revocation / close).
+            metrics.commitsFailed.increment()
+            logger.warning("Offset commit failed: \(error)")
+        }
+    }
+
+    // MARK: rebalances
+
+    private func applyRebalanceEvents() {
+        for event in processor.takeRebalanceEvents() {
+            switch event {
+            case .revoked(let partitions):
+                for partition in partitions {
+                    retries[partition] = nil
+                    finished[partition] = nil
+                    processor.forgetPosition(partition)
+                }
+                logger.info("Partitions revoked", metadata: ["partitions": "\(partitions)"])
+            case .assigned(let partitions):
+                logger.info("Partitions assigned", metadata: ["partitions": "\(partitions)"])
+                if flushDue != nil {
+                    // Pausing does not survive a rebalance; while the spool is failing, fetch nothing new.
+                    try? consumer.pause(partitions)
+                }
+            }
+        }
+        metrics.pausedPartitions.record(retries.count)
+    }
+}

@@ -1,0 +1,86 @@
+import Core
+import Foundation
+import Kafka
+
+/// Settings of a ``BatchProcessor``. Defaults match the local stack and the Collector's topic.
+public struct ProcessorConfiguration: Sendable {
+    /// `host:port[,host:port…]` of the Kafka brokers.
+    public var brokers: String
+    /// The consumer group every Processor instance joins; instances share the partitions.
+    public var groupID = "replayd-processor"
+    /// The topic the Collector produces accepted batches to.
+    public var topic = "replay.batches"
+    /// Where poison records and records that exhausted their retries go.
+    public var deadLetterTopic = "replay.batches.dlq"
+    /// Names this instance in logs and in the `dlq-instance` header; `hostname-pid` by default.
+    public var instanceID = ProcessorConfiguration.defaultInstanceID
+    /// How often a transiently failing record is tried in all before it is dead-lettered.
+    public var maxAttempts = 5
+    /// The first retry waits up to this long (full jitter); each further retry doubles the cap.
+    public var retryBaseDelay = Duration.milliseconds(500)
+    /// No retry waits longer than this.
+    public var retryMaxDelay = Duration.seconds(30)
+    /// How often written records are made durable and their offsets stored and committed.
+    public var commitInterval = Duration.milliseconds(500)
+    /// Records written but not yet durable before the processor waits for durability regardless of
+    /// ``commitInterval`` (bounds redelivery after a crash and the memory of the bookkeeping).
+    public var maxUndurableRecords = 5_000
+    /// The consumer's `session.timeout.ms` (Tansu's group join takes half of it).
+    public var sessionTimeout = Duration.seconds(10)
+    /// The consumer's `max.poll.interval.ms`. The processor polls at least every 100 ms, even while
+    /// every partition is paused for retries, so only a stalled spool can exceed it.
+    public var maxPollInterval = Duration.seconds(300)
+    /// How long a campaign id found (or not found) in PostgreSQL is remembered.
+    public var campaignCacheTTL = Duration.seconds(60)
+    /// Batch validation limits. Event timestamps are checked against the record's `received-at`
+    /// header, so records replayed days later still pass.
+    public var limits = BatchLimits()
+    /// Any further librdkafka consumer property.
+    public var consumerExtra: [String: String] = [:]
+
+    public init(brokers: String) {
+        self.brokers = brokers
+    }
+
+    /// `hostname-pid`.
+    public static var defaultInstanceID: String {
+        "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+    }
+
+    /// The consumer settings: explicit commits only (offsets are stored after durability and
+    /// committed by the processor), earliest reset so a new group reads everything.
+    public var consumerConfiguration: KafkaConsumerConfiguration {
+        var configuration = KafkaConsumerConfiguration(bootstrapServers: brokers, groupID: groupID, topics: [topic])
+        configuration.clientID = "replayd-processor-\(instanceID)"
+        configuration.sessionTimeout = sessionTimeout
+        configuration.maxPollInterval = max(maxPollInterval, sessionTimeout)
+        configuration.enableAutoCommit = false
+        configuration.autoOffsetReset = "earliest"
+        configuration.extra = consumerExtra
+        return configuration
+    }
+
+    /// The dead-letter producer's settings: durable (idempotent, acks=all).
+    public var producerConfiguration: KafkaProducerConfiguration {
+        var configuration = KafkaProducerConfiguration(bootstrapServers: brokers)
+        configuration.clientID = "replayd-processor-dlq-\(instanceID)"
+        return configuration
+    }
+
+    /// Throws a ``ReplaydError`` naming each inconsistent setting.
+    public func validate() throws {
+        var problems: [String] = []
+        if maxAttempts < 1 { problems.append("maxAttempts must be at least 1") }
+        if retryBaseDelay <= .zero { problems.append("retryBaseDelay must be positive") }
+        if retryMaxDelay < retryBaseDelay { problems.append("retryMaxDelay must be at least retryBaseDelay") }
+        if retryMaxDelay >= maxPollInterval {
+            problems.append("retryMaxDelay must be below max.poll.interval (\(maxPollInterval))")
+        }
+        if topic == deadLetterTopic { problems.append("the dead-letter topic must differ from \(topic)") }
+        if commitInterval <= .zero { problems.append("commitInterval must be positive") }
+        guard problems.isEmpty else {
+            throw ReplaydError(code: "invalid_configuration",
+                               message: "Processor configuration: " + problems.joined(separator: "; "))
+        }
+    }
+}

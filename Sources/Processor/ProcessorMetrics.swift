@@ -1,0 +1,49 @@
+import Kafka
+import Metrics
+import Uploader
+
+/// The Processor's metrics (swift-metrics; Prometheus names once the executable bootstrapped it).
+///
+/// | name | type | labels | meaning |
+/// | --- | --- | --- | --- |
+/// | `replayd_processor_records_total` | counter | `result` = `stored`, `duplicate`, `dead_lettered` | records finished |
+/// | `replayd_processor_retries_total` | counter | | transient failures that were scheduled for a retry |
+/// | `replayd_processor_dead_letters_total` | counter | `reason` (a ``DeadLetterReason``) | records sent to the dead-letter topic |
+/// | `replayd_processor_lag` | gauge | `partition` = `topic[n]` | high watermark minus the next offset to process |
+/// | `replayd_processor_paused_partitions` | gauge | | partitions paused while a record waits for its retry |
+/// | `replayd_processor_commits_total` | counter | `result` = `ok`, `failed` | offset commits |
+/// | `replayd_processor_durable_wait_seconds` | timer | | time to make a round of spool writes durable |
+/// | `replayd_processor_spool_bytes` | gauge | | compressed bytes of the spool's segment files |
+/// | `replayd_processor_open_sessions` | gauge | | sessions the spool tracks |
+///
+/// Records per second is `rate(replayd_processor_records_total[1m])`; upload latency is the
+/// Uploader's own `replayd_uploader_*` metrics.
+struct ProcessorMetrics: Sendable {
+    let stored = Counter(label: "replayd_processor_records_total", dimensions: [("result", "stored")])
+    let duplicate = Counter(label: "replayd_processor_records_total", dimensions: [("result", "duplicate")])
+    let deadLettered = Counter(label: "replayd_processor_records_total", dimensions: [("result", "dead_lettered")])
+    let retries = Counter(label: "replayd_processor_retries_total")
+    let pausedPartitions = Gauge(label: "replayd_processor_paused_partitions")
+    let commitsOK = Counter(label: "replayd_processor_commits_total", dimensions: [("result", "ok")])
+    let commitsFailed = Counter(label: "replayd_processor_commits_total", dimensions: [("result", "failed")])
+    let durableWait = Timer(label: "replayd_processor_durable_wait_seconds")
+    let spoolBytes = Gauge(label: "replayd_processor_spool_bytes")
+    let openSessions = Gauge(label: "replayd_processor_open_sessions")
+
+    func deadLetter(_ reason: DeadLetterReason) {
+        Counter(label: "replayd_processor_dead_letters_total", dimensions: [("reason", reason.rawValue)]).increment()
+        deadLettered.increment()
+    }
+
+    func lag(_ partition: KafkaTopicPartition, _ value: Int64) {
+        Gauge(label: "replayd_processor_lag", dimensions: [("partition", partition.description)]).record(value)
+    }
+}
+
+extension ProcessorMetrics {
+    func reportSpool(_ spool: Spool) {
+        let statistics = spool.statistics
+        spoolBytes.record(statistics.bytesOnDisk)
+        openSessions.record(statistics.liveSessions)
+    }
+}
