@@ -121,29 +121,12 @@ struct DeadLetterCommand: AsyncParsableCommand {
     }
 }
 
-/// A one-line progress bar on standard error, redrawn at most ten times a second.
-final class ProgressBar: Sendable {
-    private let lastDraw = Mutex(ContinuousClock.now - .seconds(1))
-
+extension ProgressBar {
     func show(_ progress: DeadLetterReplayer.Progress) {
-        let now = ContinuousClock.now
-        let draw = lastDraw.withLock { last -> Bool in
-            guard now - last >= .milliseconds(100) else { return false }
-            last = now
-            return true
-        }
-        guard draw else { return }
         let total = max(progress.estimatedTotal, progress.scanned, 1)
-        let width = 30
-        let filled = min(width, progress.scanned * width / total)
-        let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
         let verb = progress.dryRun ? "would replay" : "replayed"
-        let line = "\r[\(bar)] \(progress.scanned)/\(total) read, \(progress.matched) match, \(verb) \(progress.dryRun ? progress.matched : progress.replayed)"
-        FileHandle.standardError.write(Data(line.utf8))
-    }
-
-    func finish() {
-        FileHandle.standardError.write(Data("\n".utf8))
+        draw(fraction: Double(progress.scanned) / Double(total),
+             text: "\(progress.scanned)/\(total) read, \(progress.matched) match, \(verb) \(progress.dryRun ? progress.matched : progress.replayed)")
     }
 }
 

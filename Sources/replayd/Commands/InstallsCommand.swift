@@ -1,4 +1,5 @@
 import ArgumentParser
+import Database
 import Foundation
 import Logging
 import PostgresNIO
@@ -38,18 +39,15 @@ struct InstallsCommand: AsyncParsableCommand {
             defer { redis.shutdown() }
             // No reachability check: with PostgreSQL down the status still comes from Redis.
             let postgres = PostgresClient(configuration: config.postgres.clientConfiguration, backgroundLogger: logger)
-            let tracker = InstallTracker(redis: redis, postgres: postgres, configuration: TrackerConfiguration(), logger: logger)
+            let tracker = InstallTracker(redis: redis, postgres: postgres, configuration: config.tracker, logger: logger)
             let (fromText, toText, silentDays) = (from, to, silentDays)
-            let status = try await withThrowingTaskGroup(of: InstallStatus?.self) { group in
-                group.addTask {
-                    await postgres.run()
-                    return nil
-                }
+            let status: InstallStatus = try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await postgres.run() }
                 defer { group.cancelAll() }
                 let to = toText.flatMap(UTCDay.init(iso:)) ?? tracker.today
                 let from = fromText.flatMap(UTCDay.init(iso:)) ?? to.adding(days: -29)
                 return try await tracker.status(campaignID: campaignID, from: from, to: to, silentDays: silentDays)
-            }!
+            }
             if json {
                 print(String(decoding: try InstallStatus.jsonEncoder().encode(status), as: UTF8.self))
             } else {

@@ -5,6 +5,7 @@ import Foundation
 import Kafka
 import Logging
 import Redis
+import Tracker
 
 /// Everything `replayd` can be told, loaded from the environment in one place (``load(from:)``),
 /// validated once at start-up. Defaults match the local stack that `scripts/stack up` starts.
@@ -41,6 +42,7 @@ struct ReplaydConfiguration: Sendable {
     var kafka = KafkaSettings()
     var s3 = S3()
     var collector = CollectorConfiguration()
+    var tracker = TrackerConfiguration()
     var spoolDirectory = ".stack/spool"
     var spoolIdleTimeout: Duration = .seconds(1800)
     var segmentMaxBytes = 64 << 20
@@ -133,6 +135,7 @@ struct ReplaydConfiguration: Sendable {
         config.spoolMaxOpenSegments = reader.int("REPLAYD_SPOOL_MAX_OPEN", default: config.spoolMaxOpenSegments, range: 1...100_000)
         config.s3PartSize = reader.bytes("REPLAYD_S3_PART_SIZE", default: config.s3PartSize, range: (5 << 20)...(5 << 30))
         config.uploadConcurrency = reader.int("REPLAYD_UPLOAD_CONCURRENCY", default: config.uploadConcurrency, range: 1...64)
+        config.tracker = TrackerConfiguration.load(from: &reader)
         config.processorInstance = reader.raw("REPLAYD_PROCESSOR_INSTANCE")
         config.processorMaxAttempts = reader.int("REPLAYD_PROCESSOR_MAX_ATTEMPTS", default: config.processorMaxAttempts, range: 1...1000)
         config.rrwebAssetsDirectory = reader.raw("REPLAYD_RRWEB_ASSETS")

@@ -56,7 +56,7 @@ struct ServiceRuntime: Sendable {
         }
         if components.contains(.tracker) {
             #if !PENDING_TRACKER
-            let tracker = InstallTracker(redis: redis, postgres: postgres, configuration: TrackerConfiguration(), logger: logger)
+            let tracker = InstallTracker(redis: redis, postgres: postgres, configuration: configuration.tracker, logger: logger)
             let tokens = AnalystTokenStore(client: postgres, logger: logger)
             TrackerRoutes(tracker: tracker, campaigns: campaigns) { header, _ in await tokens.authorize(header) }
                 .register(on: router)

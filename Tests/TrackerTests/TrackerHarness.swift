@@ -1,0 +1,124 @@
+import Core
+import Database
+import Foundation
+import Logging
+import PostgresNIO
+import Redis
+import Synchronization
+import TestSupport
+import Testing
+@testable import Tracker
+
+/// The real stack for tracker tests: Postgres (migrated) and Redis, with unique campaigns per test.
+struct TrackerHarness: Sendable {
+    let postgres: PostgresClient
+    let redis: RedisClient
+    let store: CampaignStore
+    let logger: Logger
+
+    static func run(_ body: @Sendable (TrackerHarness) async throws -> Void) async throws {
+        let logger = Logger(label: "test.tracker")
+        var redisConfiguration = RedisConfiguration(host: TestStack.redisHost, port: TestStack.redisPort)
+        redisConfiguration.commandTimeout = .milliseconds(500)
+        redisConfiguration.connectTimeout = .milliseconds(500)
+        let redis = RedisClient(configuration: redisConfiguration, logger: logger)
+        defer { redis.shutdown() }
+        let database = try DatabaseConfiguration(url: TestStack.postgresURL)
+        try await PostgresClient.withClient(database, logger: logger) { postgres in
+            try await Migrator(logger: logger).migrate(postgres)
+            try await body(TrackerHarness(postgres: postgres, redis: redis,
+                                          store: CampaignStore(client: postgres, logger: logger), logger: logger))
+        }
+    }
+
+    func campaign(origins: [String] = ["https://shop.example.com", "https://*.example.org"]) async throws -> Campaign {
+        try await store.create(.init(name: TestStack.uniqueName("tracker"), allowedOrigins: origins))
+    }
+
+    func tracker(clock: TestClock, configure: (inout TrackerConfiguration) -> Void = { _ in }) -> InstallTracker {
+        var configuration = TrackerConfiguration()
+        configuration.lastSeenResolution = .zero
+        configuration.flushInterval = .milliseconds(100)
+        configuration.redisRetryInterval = .milliseconds(200)
+        configuration.postgresTimeout = .seconds(1)
+        configure(&configuration)
+        return InstallTracker(redis: redis, postgres: postgres, configuration: configuration, logger: logger,
+                              clock: { clock.now })
+    }
+
+    /// Runs the tracker's background service for the duration of `body`.
+    func running<T: Sendable>(_ tracker: InstallTracker, _ body: () async throws -> T) async throws -> T {
+        let task = Task { try await tracker.run() }
+        defer { task.cancel() }
+        return try await body()
+    }
+
+    /// Site-days per day of a campaign, straight from Postgres.
+    func postgresDailyCounts(_ campaign: UUID) async throws -> [Int: Int] {
+        let rows = try await postgres.query(
+            "SELECT (day - DATE '1970-01-01')::int8, count(*)::int8 FROM site_days WHERE campaign_id = \(campaign) GROUP BY day",
+            logger: logger)
+        var counts: [Int: Int] = [:]
+        for try await (day, count) in rows.decode((Int, Int).self) { counts[day] = count }
+        return counts
+    }
+
+    func postgresSiteCount(_ campaign: UUID) async throws -> (count: Int, min: Int, max: Int) {
+        let rows = try await postgres.query(
+            "SELECT count(*)::int8, COALESCE(min(site_id), -1)::int8, COALESCE(max(site_id), -1)::int8 FROM sites WHERE campaign_id = \(campaign)",
+            logger: logger)
+        for try await row in rows.decode((Int, Int, Int).self) { return row }
+        return (0, -1, -1)
+    }
+
+    func bitcount(_ campaign: UUID, _ day: UTCDay) async throws -> Int {
+        Int(try await redis.send("BITCOUNT", InstallKeys.day(campaign, day)).int ?? -1)
+    }
+
+    /// Polls `condition` until it holds or `timeout` passes.
+    func eventually(_ timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if (try? await condition()) == true { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return try await condition()
+    }
+}
+
+/// A clock tests move by hand.
+final class TestClock: Sendable {
+    private let current: Mutex<Date>
+    init(_ date: Date) { current = Mutex(date) }
+    var now: Date { current.withLock { $0 } }
+    func set(_ date: Date) { current.withLock { $0 = date } }
+}
+
+/// Stopping and starting the shared services; every stop is paired with `restartAll()`.
+enum Services {
+    /// The repository whose `scripts/stack` runs the services (this file's real location, so a
+    /// scratch package that links the test sources still finds it).
+    static var root: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().resolvingSymlinksInPath()
+            .deletingLastPathComponent().deletingLastPathComponent().path
+    }
+    static func stopRedis() throws {
+        try shell("redis-cli -p \(TestStack.redisPort) shutdown nosave || true")
+    }
+    static func stopPostgres() throws {
+        try shell("su postgres -c \"/usr/lib/postgresql/15/bin/pg_ctl -D \(root)/.stack/data/pg/data -m fast -w stop\"")
+    }
+    /// Starts whatever is down; retried, because other suites' tests depend on these services.
+    static func restartAll() {
+        for _ in 0..<5 {
+            if let result = try? shell("'\(root)/scripts/stack' up"), result.status == 0 { return }
+            Thread.sleep(forTimeInterval: 1)
+        }
+        Issue.record("could not restart the stack with \(root)/scripts/stack up")
+    }
+}
+
+/// Noon UTC, `daysAgo` days before today.
+func noon(daysAgo: Int) -> Date {
+    UTCDay(Date()).adding(days: -daysAgo).start.addingTimeInterval(12 * 3600)
+}
