@@ -41,7 +41,7 @@ public struct TrackerRoutes<Context: RemoteAddressRequestContext>: Sendable {
                 TrackerResponses.error(.methodNotAllowed("POST"))
             }
         }
-        router.get("/v1/campaigns/{id}/installs") { request, context in
+        router.get("/v1/campaigns/:campaign/installs") { request, context in
             await status(request, context: context)
         }
     }
@@ -119,7 +119,7 @@ public struct TrackerRoutes<Context: RemoteAddressRequestContext>: Sendable {
 
     func status(_ request: Request, context: Context) async -> Response {
         do {
-            guard let idText = context.parameters.get("id"), let id = UUID(uuidString: idText) else {
+            guard let idText = context.parameters.get("campaign"), let id = UUID(uuidString: idText) else {
                 throw TrackerError.invalidField("id", "must be a campaign id (see `replayd campaign list`)")
             }
             guard await authorize(request.headers[.authorization], id) else { throw TrackerError.unauthorized }

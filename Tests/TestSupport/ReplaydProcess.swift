@@ -1,18 +1,17 @@
 import Foundation
-import TestSupport
 
 /// The real `replayd` binary (built by `swift build`), started as a child process with its own
 /// topic, consumer group, spool directory and port, and stopped with SIGTERM (graceful shutdown).
-struct ReplaydProcess {
-    let pid: Int32
-    let port: Int
-    let logPath: String
-    let environment: [String: String]
+public struct ReplaydProcess: Sendable {
+    public let pid: Int32
+    public let port: Int
+    public let logPath: String
+    public let environment: [String: String]
 
-    static var binary: String { TestStack.repositoryRoot.appendingPathComponent(".build/debug/replayd").path }
+    public static var binary: String { TestStack.repositoryRoot.appendingPathComponent(".build/debug/replayd").path }
 
     /// Runs a `replayd` command to completion and returns its standard output.
-    static func command(_ arguments: String, environment: [String: String] = [:]) throws -> String {
+    public static func command(_ arguments: String, environment: [String: String] = [:]) throws -> String {
         let exports = environment.map { "\($0.key)='\($0.value)'" }.joined(separator: " ")
         let result = try shell("env \(exports) '\(binary)' \(arguments) 2>/dev/null")
         guard result.status == 0 else {
@@ -21,7 +20,7 @@ struct ReplaydProcess {
         return result.output
     }
 
-    static func start(_ arguments: String, port: Int, environment: [String: String]) throws -> ReplaydProcess {
+    public static func start(_ arguments: String, port: Int, environment: [String: String]) throws -> ReplaydProcess {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("replayd-e2e-\(port).log").path
         var environment = environment
         environment["REPLAYD_HTTP_PORT"] = String(port)
@@ -40,19 +39,33 @@ struct ReplaydProcess {
         throw NSError(domain: "replayd", code: 2, userInfo: [NSLocalizedDescriptionKey: "replayd did not become ready: \(output.suffix(3000))"])
     }
 
-    /// SIGTERM, then waits (up to 60 s) for the graceful shutdown to finish.
-    func stop() {
-        kill(pid, SIGTERM)
-        for _ in 0..<600 where kill(pid, 0) == 0 { usleep(100_000) }
-        if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+    /// `kill -9`: no shutdown, no flush, no commit, no leaving the group.
+    public func crash() {
+        kill(pid, SIGKILL)
+        for _ in 0..<100 where Self.alive(pid) { usleep(50_000) }
     }
 
-    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    /// SIGTERM, then waits (up to 60 s) for the graceful shutdown to finish.
+    public func stop() {
+        kill(pid, SIGTERM)
+        for _ in 0..<600 where Self.alive(pid) { usleep(100_000) }
+        if Self.alive(pid) { kill(pid, SIGKILL) }
+    }
+
+    /// Running (not exited, not a zombie waiting to be reaped by whoever adopted it).
+    static func alive(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0 else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first != "Z"
+    }
+
+    public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 }
 
 /// Small JSON-over-curl helpers (the tests talk to replayd as an outside client would).
-enum HTTP {
-    static func getJSON(_ url: String, token: String? = nil) throws -> (status: Int, json: Any?) {
+public enum HTTP {
+    public static func getJSON(_ url: String, token: String? = nil) throws -> (status: Int, json: Any?) {
         let auth = token.map { "-H 'Authorization: Bearer \($0)'" } ?? ""
         let result = try shell("curl -s -w '\\n%{http_code}' \(auth) '\(url)'")
         var lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
@@ -61,7 +74,7 @@ enum HTTP {
         return (status, try? JSONSerialization.jsonObject(with: Data(body.utf8)))
     }
 
-    static func postBatch(_ url: String, body: Data) throws -> Int {
+    public static func postBatch(_ url: String, body: Data) throws -> Int {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("batch-\(UInt32.random(in: 0...UInt32.max)).json")
         try body.write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
