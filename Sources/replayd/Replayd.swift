@@ -30,6 +30,6 @@ struct Replayd: AsyncParsableCommand {
         #if !PENDING_TRACKER
         commands.append(InstallsCommand.self)
         #endif
-        return commands + [S3Command.self, ConfigCommand.self, BenchCeilingCommand.self]
+        return commands + [S3Command.self, ConfigCommand.self, BenchCeilingCommand.self, BenchSpoolCommand.self]
     }
 }
