@@ -36,7 +36,7 @@ let swiftSettings: [SwiftSetting] = [
 let builtComponents: [String] = ["Uploader", "Processor", "Tracker", "Playback"].filter { !pendingComponents.contains($0) }
 let componentDependencies: [Target.Dependency] = builtComponents.map { Target.Dependency.target(name: $0) }
 let replaydDependencies: [Target.Dependency] = [
-    "Core", "Kafka", "Redis", "Gzip", "Curl", "S3", "Database", "Collector",
+    "Core", "Kafka", "Redis", "Gzip", "Curl", "S3", "Database", "HTTPSupport", "Collector",
     .product(name: "ArgumentParser", package: "swift-argument-parser"),
     .product(name: "Hummingbird", package: "hummingbird"),
     .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -138,11 +138,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: what the HTTP components share (request context, error answers, CORS)
+        .target(
+            name: "HTTPSupport",
+            dependencies: ["Core", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: components, in data-flow order
         .target(
             name: "Collector",
             dependencies: [
-                "Core", "Kafka", "Redis", "Database", "Gzip",
+                "Core", "Kafka", "Redis", "Database", "Gzip", "HTTPSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -178,7 +185,7 @@ let package = Package(
         .target(
             name: "Tracker",
             dependencies: [
-                "Core", "Redis", "Database",
+                "Core", "Redis", "Database", "HTTPSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -259,7 +266,7 @@ let package = Package(
         .testTarget(
             name: "CollectorTests",
             dependencies: [
-                "Collector", "Kafka", "Redis", "Database", "Curl", "TestSupport",
+                "Collector", "Kafka", "Redis", "Database", "Curl", "HTTPSupport", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

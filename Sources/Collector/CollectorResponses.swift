@@ -1,4 +1,5 @@
 import Foundation
+import HTTPSupport
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -13,34 +14,12 @@ enum CollectorResponses {
     }
 
     static func error(_ error: CollectorError, cors: HTTPFields = [:]) -> Response {
-        var headers = cors
-        headers[.contentType] = "application/json"
-        headers[.cacheControl] = "no-store"
-        if let retryAfter = error.retryAfter { headers[.retryAfter] = String(retryAfter) }
-        if error.status == .methodNotAllowed { headers[.allow] = "POST, OPTIONS" }
-        let body = "{\"error\":{\"code\":\(json(error.code)),\"message\":\(json(error.message))}}"
-        return Response(status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+        APIResponses.error(error, cors: cors)
     }
 
-    /// CORS headers granting `origin` (only ever called for an allowed origin).
-    static func cors(origin: String?) -> HTTPFields {
-        guard let origin else { return [:] }
-        return [
-            .accessControlAllowOrigin: origin,
-            .vary: "Origin",
-            .accessControlExposeHeaders: "Retry-After",
-        ]
-    }
+    static func cors(origin: String?) -> HTTPFields { APIResponses.cors(origin: origin) }
 
     static func preflight(origin: String) -> Response {
-        var headers = cors(origin: origin)
-        headers[.accessControlAllowMethods] = "POST, OPTIONS"
-        headers[.accessControlAllowHeaders] = "Content-Type, Content-Encoding"
-        headers[.accessControlMaxAge] = "600"
-        return Response(status: .noContent, headers: headers)
-    }
-
-    static func json(_ text: String) -> String {
-        String(decoding: (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8), as: UTF8.self)
+        APIResponses.preflight(origin: origin, allowHeaders: "Content-Type, Content-Encoding")
     }
 }

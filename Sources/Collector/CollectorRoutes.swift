@@ -1,3 +1,4 @@
+import HTTPSupport
 import Core
 import Foundation
 import HTTPTypes
@@ -129,7 +130,7 @@ public struct CollectorRoutes<Context: RemoteAddressRequestContext>: Sendable {
 
     func preflight(_ request: Request) async -> Response {
         guard let origin = request.headers[.origin] else {
-            return CollectorResponses.error(.init(.badRequest, "not_a_preflight", "OPTIONS needs an Origin header"))
+            return CollectorResponses.error(.notAPreflight)
         }
         guard let key = request.uri.queryParameters["key"].map(String.init), BatchValidator.isValidKey(key),
               let campaign = try? await campaigns.campaign(forKey: key),

@@ -1,3 +1,4 @@
+import HTTPSupport
 import Foundation
 
 /// The snippet's install ping body: `{"key": "pk_…", "url": "https://shop.example.com/…", "version": "1.2.0"}`.

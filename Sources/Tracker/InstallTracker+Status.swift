@@ -1,3 +1,4 @@
+import HTTPSupport
 import Foundation
 import Logging
 import Metrics
@@ -28,6 +29,8 @@ extension InstallTracker {
             }
         }
         do {
+            // Postgres answers: write what is still queued in memory first, so the record is complete.
+            try? await flush()
             let status = try await statusFromPostgres(campaignID: campaignID, from: from, to: to, silentDays: silentDays)
             TrackerMetrics.status(source: "postgres")
             return status

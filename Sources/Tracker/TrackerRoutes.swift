@@ -1,3 +1,4 @@
+import HTTPSupport
 import Core
 import Foundation
 import HTTPTypes
@@ -106,7 +107,7 @@ public struct TrackerRoutes<Context: RemoteAddressRequestContext>: Sendable {
 
     func preflight(_ request: Request) async -> Response {
         guard let origin = request.headers[.origin] else {
-            return TrackerResponses.error(.init(.badRequest, "not_a_preflight", "OPTIONS needs an Origin header"))
+            return TrackerResponses.error(.notAPreflight)
         }
         guard let key = request.uri.queryParameters["key"].map(String.init),
               let campaign = try? await campaigns.campaign(forKey: key),

@@ -1,4 +1,5 @@
 import Collector
+import HTTPSupport
 import Core
 import Curl
 import Database

@@ -62,7 +62,7 @@ struct OutageTests {
                 let warm = try await client.execute(uri: "/v1/batch", method: .post, headers: jsonHeaders,
                                                     body: Fixtures.batch(key: campaign.publicKey, session: "k", seq: 0))
                 #expect(warm.status == .accepted)
-                let pid = try shell("cat .stack/run/tansu.pid").output.trimmingCharacters(in: .whitespacesAndNewlines)
+                let pid = try #require(TestStack.brokerPID(), "no broker process found")
                 try shell("kill -STOP \(pid)")
                 let down: TestResponse
                 let started = ContinuousClock.now

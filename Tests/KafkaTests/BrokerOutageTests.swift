@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Kafka
 import Testing
@@ -8,10 +9,8 @@ extension KafkaIntegrationTests {
     @Suite("Broker outage", .serialized)
     struct BrokerOutageTests {
         static func brokerPID() throws -> String {
-            let stackDirectory = ProcessInfo.processInfo.environment["REPLAYD_STACK_DIR"]
-                .map { URL(fileURLWithPath: $0) } ?? TestStack.repositoryRoot.appendingPathComponent(".stack")
-            let file = stackDirectory.appendingPathComponent("run/tansu.pid")
-            return try String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let pid = TestStack.brokerPID() else { throw ReplaydError(code: "no_broker", message: "no broker process found: run scripts/stack up") }
+            return String(pid)
         }
 
         @Test("producing to a stopped broker fails within messageTimeout instead of hanging")

@@ -34,3 +34,13 @@ public enum TestStack {
         "\(prefix)-\(UInt32.random(in: 0...UInt32.max))-\(Int(Date().timeIntervalSince1970 * 1000) % 1_000_000)"
     }
 }
+
+extension TestStack {
+    /// The pid of the running Kafka-protocol broker listening on the stack's port, found by its
+    /// command line (so it works whichever checkout started the stack); nil when none runs.
+    public static func brokerPID() -> Int32? {
+        let port = kafkaBrokers.split(separator: ":").last.map(String.init) ?? "19092"
+        let found = try? shell("pgrep -f 'tansu broker --listener-url tcp://127.0.0.1:\(port)' | head -n 1")
+        return found.flatMap { Int32($0.output.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+}
