@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Kafka
+import Metrics
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -118,6 +119,10 @@ public final class BatchProcessor: Service, Sendable {
     /// Runs on the consumer's poll thread during `poll`; the loop applies the event after `poll` returned.
     private func noteRebalance(_ event: KafkaRebalanceEvent) {
         rebalanceEvents.withLock { $0.append(event) }
+        switch event {
+        case .assigned: metrics.assigned.increment()
+        case .revoked: metrics.revoked.increment()
+        }
         flags.withLock { flags in
             switch event {
             case .assigned(let partitions): flags.assignment = Array(Set(flags.assignment).union(partitions))

@@ -50,6 +50,9 @@ public struct DeadLetterReplayer: Sendable {
         do {
             try await withThrowingTaskGroup(of: Bool.self) { group in
                 var inFlight = 0
+                // Records of one session (key) are sent one after another, in dead-letter order, so a
+                // replay keeps per-session order; different sessions go out concurrently.
+                var lastSend: [[UInt8]: Task<Bool, Never>] = [:]
                 func collect(_ ok: Bool) {
                     inFlight -= 1
                     if ok { state.replayed += 1 } else { state.failed += 1 }
@@ -62,7 +65,9 @@ public struct DeadLetterReplayer: Sendable {
                             if inFlight >= maxInFlight, let ok = try await group.next() { collect(ok) }
                             inFlight += 1
                             let outgoing = record.replay(topic: targetTopic)
-                            group.addTask {
+                            let previous = lastSend[outgoing.key ?? []]
+                            let send = Task { () -> Bool in
+                                _ = await previous?.value
                                 do {
                                     _ = try await producer.send(outgoing)
                                     return true
@@ -71,6 +76,8 @@ public struct DeadLetterReplayer: Sendable {
                                     return false
                                 }
                             }
+                            lastSend[outgoing.key ?? []] = send
+                            group.addTask { await send.value }
                         }
                     }
                     progress(state)

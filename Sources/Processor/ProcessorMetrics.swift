@@ -15,6 +15,7 @@ import Uploader
 /// | `replayd_processor_durable_wait_seconds` | timer | | time to make a round of spool writes durable |
 /// | `replayd_processor_spool_bytes` | gauge | | compressed bytes of the spool's segment files |
 /// | `replayd_processor_open_sessions` | gauge | | sessions the spool tracks |
+/// | `replayd_processor_rebalances_total` | counter | `event` = `assigned`, `revoked` | group rebalances seen by this instance |
 ///
 /// Records per second is `rate(replayd_processor_records_total[1m])`; upload latency is the
 /// Uploader's own `replayd_uploader_*` metrics.
@@ -29,6 +30,8 @@ struct ProcessorMetrics: Sendable {
     let durableWait = Timer(label: "replayd_processor_durable_wait_seconds")
     let spoolBytes = Gauge(label: "replayd_processor_spool_bytes")
     let openSessions = Gauge(label: "replayd_processor_open_sessions")
+    let assigned = Counter(label: "replayd_processor_rebalances_total", dimensions: [("event", "assigned")])
+    let revoked = Counter(label: "replayd_processor_rebalances_total", dimensions: [("event", "revoked")])
 
     func deadLetter(_ reason: DeadLetterReason) {
         Counter(label: "replayd_processor_dead_letters_total", dimensions: [("reason", reason.rawValue)]).increment()

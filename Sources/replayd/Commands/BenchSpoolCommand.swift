@@ -34,7 +34,7 @@ struct BenchSpoolCommand: AsyncParsableCommand {
         let campaign = UUID()
         let target = mib << 20
         if let reference {  // the same lines, untimed, for the gzip reference
-            FileManager.default.createFile(atPath: reference, contents: nil)
+            _ = FileManager.default.createFile(atPath: reference, contents: nil)
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: reference))
             var bytes = 0, n = 0
             while bytes < target {

@@ -1,0 +1,71 @@
+import Core
+import Foundation
+import Kafka
+import TestSupport
+import Testing
+
+/// S3 frozen for 20 s while a real `replayd processor` consumes: uploads retry, nothing is
+/// dead-lettered, the group does not rebalance, and every batch ends up in S3.
+@Suite("replayd processor through an S3 outage", .serialized)
+struct ProcessorS3OutageTests {
+    static func weedPIDs() throws -> [String] {
+        try shell("pgrep -f 'weed server' || true").output.split(separator: "\n").map(String.init)
+    }
+
+    static func metric(_ name: String, port: Int) throws -> Double {
+        let text = try shell("curl -s http://127.0.0.1:\(port)/metrics").output
+        return text.split(separator: "\n").filter { $0.hasPrefix(name) }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+    }
+
+    @Test("S3 stopped for 20 s: retries, no dead letters, no rebalance, no loss")
+    func s3OutageDuringConsumption() async throws {
+        try await ProcessorStack.withCampaign { _, campaign in
+            try await ProcessorStack.withTopics(partitions: 4) { topic, deadLetters in
+                let group = TestStack.uniqueName("s3-outage-group")
+                let sessions = (0..<200).map { "o\($0)-\(UInt16.random(in: 0...UInt16.max))" }
+                let port = Int.random(in: 50_000...59_999)
+                let processor = try ReplaydProcess.start("processor", port: port, environment: [
+                    "REPLAYD_KAFKA_TOPIC": topic, "REPLAYD_KAFKA_DLQ_TOPIC": deadLetters, "REPLAYD_KAFKA_GROUP": group,
+                    "REPLAYD_KAFKA_SESSION_TIMEOUT": "6s", "REPLAYD_SPOOL_DIR": ProcessorStack.spoolDirectory(),
+                    "REPLAYD_SPOOL_IDLE_TIMEOUT": "1s", "REPLAYD_LOG_LEVEL": "warning",
+                ])
+                defer { processor.stop() }
+                // Joined and consuming: the first half lands and uploads.
+                let first = try await ProcessorStack.produce(ProcessorIntegrationTests.batches(
+                    topic: topic, campaign: campaign.id, sessions: sessions, seqs: 0..<5))
+                #expect(try await ProcessorStack.waitCommitted(group: group, topic: topic, ends: first, timeout: .seconds(60)))
+                let assignedBefore = try Self.metric("replayd_processor_rebalances_total{event=\"assigned\"}", port: port)
+
+                let weed = try Self.weedPIDs()
+                try #require(!weed.isEmpty, "SeaweedFS is not running")
+                try shell("kill -STOP \(weed.joined(separator: " "))")
+                let ends: [Int32: Int64]
+                do {
+                    ends = try await ProcessorStack.produce(ProcessorIntegrationTests.batches(
+                        topic: topic, campaign: campaign.id, sessions: sessions, seqs: 5..<10))
+                    // Consumption goes on into the spool while S3 is away.
+                    #expect(try await ProcessorStack.waitCommitted(group: group, topic: topic, ends: ends, timeout: .seconds(60)))
+                    try await Task.sleep(for: .seconds(20))
+                } catch {
+                    try shell("kill -CONT \(weed.joined(separator: " "))")
+                    throw error
+                }
+                try shell("kill -CONT \(weed.joined(separator: " "))")
+
+                let failures = try Self.metric("replayd_upload_failures_total", port: port)
+                let assignedAfter = try Self.metric("replayd_processor_rebalances_total{event=\"assigned\"}", port: port)
+                let deadLettered = try Self.metric("replayd_processor_dead_letters_total", port: port)
+                #expect(assignedAfter == assignedBefore, "the group rebalanced during the outage")
+                #expect(deadLettered == 0)
+                #expect(try await ProcessorStack.admin.watermarks(topic: deadLetters, partition: 0).high == 0, "nothing was dead-lettered")
+                print("upload attempts that failed during the outage (each retried): \(Int(failures))")
+
+                processor.stop()  // graceful: closes and uploads what is left
+                let output = try await ProcessorStack.readOutput(prefix: "sessions/", campaign: campaign.id)
+                _ = ProcessorIntegrationTests.verify(output, sessions: sessions, seqs: 0..<10)
+                await ProcessorStack.deleteOutput(prefix: "sessions/\(campaign.id.uuidString.lowercased())/")
+            }
+        }
+    }
+}
