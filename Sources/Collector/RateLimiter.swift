@@ -157,10 +157,10 @@ public final class RateLimiter: Sendable {
         }
     }
 
+    /// The wall-clock second (leases are valid within one second of Redis's clock, which the
+    /// script uses; a small skew only shortens or lengthens one lease).
     static func currentSecond() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec)
+        Int64(Date().timeIntervalSince1970.rounded(.down))
     }
 }
 
