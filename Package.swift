@@ -20,7 +20,7 @@ let pendingComponents = ["Uploader", "Processor", "Tracker", "Playback"].filter 
 
 /// The executable's command files that need a component, left out while it is pending.
 let commandFiles = [
-    "Processor": ["Commands/ProcessorCommand.swift", "Commands/DeadLetterCommand.swift"],
+    "Processor": ["Commands/ProcessorCommand.swift", "Commands/DeadLetterCommand.swift", "Commands/BenchProcessorCommand.swift"],
     "Tracker": ["Commands/InstallsCommand.swift"],
     "Playback": ["Commands/TokenCommand.swift", "Commands/SessionsCommand.swift"],
 ]

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 import Logging
 
 /// One multipart upload of a file: parts streamed from disk, at most
@@ -114,10 +115,8 @@ struct S3MultipartUploader: Sendable {
 }
 
 /// Bytes sent per part, summed for the caller's progress callback (called from curl worker threads).
-final class PartProgress: @unchecked Sendable {
-    // @unchecked: `sent` is only read and written while holding `lock`; `total` and `report` are immutable.
-    private let lock = NSLock()
-    private var sent: [Int: Int64] = [:]
+final class PartProgress: Sendable {
+    private let sent = Mutex<[Int: Int64]>([:])
     let total: Int64
     let report: @Sendable (Int64, Int64) -> Void
 
@@ -127,7 +126,7 @@ final class PartProgress: @unchecked Sendable {
     }
 
     func update(part: Int, sent bytes: Int64) {
-        let sum: Int64 = lock.withLock {
+        let sum: Int64 = sent.withLock { sent in
             sent[part] = max(sent[part] ?? 0, bytes)
             return sent.values.reduce(0, +)
         }

@@ -25,7 +25,7 @@ struct Replayd: AsyncParsableCommand {
     static var administration: [any ParsableCommand.Type] {
         var commands: [any ParsableCommand.Type] = [MigrateCommand.self, CampaignCommand.self, TokenCommand.self, SessionsCommand.self]
         #if !PENDING_PROCESSOR
-        commands.append(DeadLetterCommand.self)
+        commands += [DeadLetterCommand.self, BenchProcessorCommand.self]
         #endif
         #if !PENDING_TRACKER
         commands.append(InstallsCommand.self)

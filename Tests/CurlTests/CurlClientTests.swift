@@ -4,7 +4,8 @@ import Synchronization
 import Testing
 import TestSupport
 
-/// Integration tests against the local stack's SeaweedFS filer (plain HTTP file API).
+/// Integration tests over real HTTP servers: the transport-test file server (`scripts/test-file-server`)
+/// for round trips, SeaweedFS for its error answers.
 /// Serialized: two of them measure the process's resident memory.
 @Suite(.serialized)
 struct CurlClientTests {
@@ -189,7 +190,9 @@ struct CurlClientTests {
     @Test func surfacesErrorStatusesWithHeadersAndBody() async throws {
         let client = CurlClient()
         defer { client.shutdown() }
-        let missing = try await client.execute(CurlRequest(method: "GET", url: CurlTestSupport.objectURL("missing")))
+        // SeaweedFS's filer: a 404 with its own headers.
+        let missing = try await client.execute(CurlRequest(
+            method: "GET", url: "\(TestStack.filerURL)/buckets/replayd-sessions/curl-tests/\(TestStack.uniqueName("missing"))"))
         #expect(missing.status == 404)
         #expect(missing.header("content-length") == "0")
         #expect(missing.header("X-AMZ-REQUEST-ID")?.isEmpty == false)

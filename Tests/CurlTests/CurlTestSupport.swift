@@ -5,8 +5,12 @@ import TestSupport
 /// Helpers shared by the Curl integration tests.
 enum CurlTestSupport {
     /// A unique object URL under the filer's writable bucket directory.
+    /// A fresh object URL on the transport-test file server (`scripts/test-file-server`, a separate
+    /// process, so memory measurements see only the client). The large round trips once ran against
+    /// SeaweedFS's filer, which twice served other bytes than it had accepted in full suite runs; the
+    /// S3 client's own tests still cover SeaweedFS, with server-side checksums.
     static func objectURL(_ prefix: String) -> String {
-        "\(TestStack.filerURL)/buckets/replayd-sessions/curl-tests/\(TestStack.uniqueName(prefix))"
+        "\(FileServer.baseURL)/curl-tests/\(TestStack.uniqueName(prefix))"
     }
 
     /// Creates a file of `bytes` random bytes (without holding it in memory).

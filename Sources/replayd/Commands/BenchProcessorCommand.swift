@@ -1,0 +1,155 @@
+import ArgumentParser
+import Core
+import Database
+import Foundation
+import Kafka
+import Logging
+import PostgresNIO
+import Processor
+import Uploader
+
+/// `replayd bench-processor`: consume → spool throughput of the Processor against spool-append alone,
+/// on the same records, in one run. Records are real rrweb batches shaped exactly as the Collector
+/// produces them; they are produced to a fresh topic first (not timed). Then (1) the same records,
+/// classified, are appended to a spool with a durable group every 256 batches, and (2) a
+/// `BatchProcessor` consumes the topic into another spool, timed from its partition assignment until
+/// every offset is committed (committed = durable in the spool).
+struct BenchProcessorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-processor", abstract: "Measure consume → spool throughput (benchmark).", shouldDisplay: false)
+
+    @Option(help: "Directory with rrweb fixture recordings (*.json arrays).") var fixtures: String
+    @Option(help: "Work directory for the two spools (created).") var work: String
+    @Option(help: "Uncompressed MiB of events.") var mib: Int = 128
+    @Option(help: "Sessions the batches are spread over.") var sessions: Int = 1000
+    @Option(help: "Topic partitions.") var partitions: Int32 = 4
+
+    func run() async throws {
+        let config = try ReplaydConfiguration.load()
+        Observability.bootstrapLogging(logLevel: .warning)
+        let logger = Logger(label: "bench")
+        let slices = try Self.slices(fixtures)
+        let topic = "bench-processor-\(Int(Date().timeIntervalSince1970))"
+        let admin = KafkaAdmin(bootstrapServers: config.kafka.brokers, logger: logger)
+        try await admin.createTopic(topic, partitions: partitions)
+        defer { Task { try? await admin.deleteTopic(topic) } }
+
+        try await PostgresClient.withClient(config.postgres, logger: logger) { postgres in
+            let campaign = try await CampaignStore(client: postgres, logger: logger)
+                .create(.init(name: "bench-processor-\(topic)", allowedOrigins: []))
+            // The records, as the Collector produces them.
+            let now = Date()
+            var messages: [KafkaOutgoingMessage] = []
+            var bytes = 0, index = 0
+            while bytes < mib << 20 {
+                let session = "bench-\(index % sessions)", seq = index / sessions
+                let events = slices[index % slices.count]
+                var body = Array("{\"key\":\"\(campaign.publicKey)\",\"session\":\"\(session)\",\"seq\":\(seq),\"events\":".utf8)
+                body += events
+                body += Array(",\"page\":{\"url\":\"https://shop.example.com/\"}}".utf8)
+                let headers = [
+                    KafkaHeader(key: "campaign", value: Array(campaign.id.uuidString.lowercased().utf8)),
+                    KafkaHeader(key: "session", value: Array(session.utf8)),
+                    KafkaHeader(key: "seq", value: Array(String(seq).utf8)),
+                    KafkaHeader(key: "received-at", value: Array(String(Int64(now.timeIntervalSince1970 * 1000)).utf8)),
+                ]
+                messages.append(KafkaOutgoingMessage(topic: topic, key: Array(session.utf8), value: body, headers: headers))
+                bytes += events.count
+                index += 1
+            }
+            let ends = try await Self.produce(messages, brokers: config.kafka.brokers, logger: logger)
+
+            // (1) spool-append alone on the same records.
+            let records = messages.compactMap { message -> SpoolRecord? in
+                let consumed = KafkaMessage(topic: topic, partition: 0, offset: 0, key: message.key, value: message.value, headers: message.headers)
+                return try? RecordClassifier.classify(consumed).get().record
+            }
+            let alone = try Spool(configuration: SpoolConfiguration(directory: work + "/alone"), logger: logger)
+            let clock = ContinuousClock()
+            let aloneStart = clock.now
+            var ticket: SpoolTicket?
+            for (n, record) in records.enumerated() {
+                ticket = try alone.write(record).1
+                if n % 256 == 255, let ticket { try await alone.waitDurable(ticket) }
+            }
+            if let ticket { try await alone.waitDurable(ticket) }
+            let aloneSeconds = Self.seconds(clock.now - aloneStart)
+            try await alone.shutdown()
+
+            // (2) the Processor: consume → classify → campaign check → spool → durable → commit.
+            let spool = try Spool(configuration: SpoolConfiguration(directory: work + "/processor"), logger: logger)
+            var processorConfiguration = ProcessorConfiguration(brokers: config.kafka.brokers)
+            processorConfiguration.topic = topic
+            processorConfiguration.deadLetterTopic = topic + ".dlq"
+            processorConfiguration.groupID = topic + "-group"
+            processorConfiguration.sessionTimeout = .seconds(6)
+            processorConfiguration.commitInterval = .milliseconds(100)
+            let processor = BatchProcessor(
+                configuration: processorConfiguration, spool: spool,
+                campaigns: CampaignDirectory(store: CampaignStore(client: postgres, logger: logger)), logger: logger)
+            let running = Task { try await processor.run() }
+            while processor.assignment.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+            let processorStart = clock.now
+            var done = false
+            while !done {
+                try await Task.sleep(for: .milliseconds(50))
+                done = true
+                for (partition, end) in ends {
+                    let committed = try await admin.committedOffset(group: processorConfiguration.groupID, topic: topic, partition: partition)
+                    if (committed ?? -1) < end { done = false; break }
+                }
+            }
+            let processorSeconds = Self.seconds(clock.now - processorStart)
+            processor.stop()
+            _ = try? await running.value
+            try await spool.shutdown()
+
+            let mb = Double(bytes) / 1e6
+            print(String(format: "records: %d batches, %.0f MiB of events, %d sessions, %d partitions", messages.count,
+                         Double(bytes) / 1_048_576, sessions, partitions))
+            print(String(format: "spool-append alone: %.1f MB/s, %.0f batches/s", mb / aloneSeconds, Double(records.count) / aloneSeconds))
+            print(String(format: "processor (consume → spool, committed): %.1f MB/s, %.0f batches/s", mb / processorSeconds,
+                         Double(messages.count) / processorSeconds))
+            print(String(format: "ratio: %.2f (target ≥ 0.8)", aloneSeconds / processorSeconds))
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func slices(_ directory: String) throws -> [[UInt8]] {
+        var slices: [[UInt8]] = []
+        let now = Date().timeIntervalSince1970 * 1000
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted() where name.hasSuffix(".json") {
+            let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + name))
+            guard var events = try JSONSerialization.jsonObject(with: data) as? [[String: Any]], let first = events.first?["timestamp"] as? Double
+            else { continue }
+            for i in events.indices { events[i]["timestamp"] = ((events[i]["timestamp"] as? Double) ?? first) - first + now }
+            for start in stride(from: 0, to: events.count, by: 20) {
+                slices.append(Array(try JSONSerialization.data(withJSONObject: Array(events[start..<min(start + 20, events.count)]))))
+            }
+        }
+        guard !slices.isEmpty else { throw ValidationError("no fixtures in \(directory)") }
+        return slices
+    }
+
+    static func produce(_ messages: [KafkaOutgoingMessage], brokers: String, logger: Logger) async throws -> [Int32: Int64] {
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: brokers), logger: logger)
+        var ends: [Int32: Int64] = [:]
+        try await withThrowingTaskGroup(of: KafkaDeliveryReport.self) { group in
+            var inFlight = 0
+            for message in messages {
+                if inFlight >= 512, let report = try await group.next() {
+                    ends[report.partition] = max(ends[report.partition] ?? 0, report.offset + 1)
+                    inFlight -= 1
+                }
+                group.addTask { try await producer.send(message) }
+                inFlight += 1
+            }
+            for try await report in group { ends[report.partition] = max(ends[report.partition] ?? 0, report.offset + 1) }
+        }
+        await producer.shutdown()
+        return ends
+    }
+}
