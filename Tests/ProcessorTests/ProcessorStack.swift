@@ -88,8 +88,17 @@ enum ProcessorStack {
         do {
             for chunk in stride(from: 0, to: messages.count, by: 2_000) {
                 try await withThrowingTaskGroup(of: KafkaDeliveryReport.self) { group in
+                    // Messages with the same key are sent one after another, so each partition holds
+                    // a session's records in the order given; different keys go out concurrently.
+                    var last: [[UInt8]: Task<KafkaDeliveryReport, any Error>] = [:]
                     for message in messages[chunk..<min(chunk + 2_000, messages.count)] {
-                        group.addTask { try await producer.send(message) }
+                        let previous = last[message.key ?? []]
+                        let send = Task {
+                            _ = try? await previous?.value
+                            return try await producer.send(message)
+                        }
+                        last[message.key ?? []] = send
+                        group.addTask { try await send.value }
                     }
                     for try await report in group {
                         ends[report.partition] = max(ends[report.partition] ?? 0, report.offset + 1)
