@@ -27,17 +27,8 @@ public struct CollectorRoutes<Context: RemoteAddressRequestContext>: Sendable {
     }
 
     public func register(on router: Router<Context>) {
-        router.post("/v1/batch") { request, context in
-            await ingest(request, context: context)
-        }
-        router.on("/v1/batch", method: .options) { request, _ in
-            await preflight(request)
-        }
-        for method in [HTTPRequest.Method.get, .put, .delete, .patch, .head] {
-            router.on("/v1/batch", method: method) { _, _ in
-                CollectorResponses.error(.methodNotAllowed("POST"))
-            }
-        }
+        router.browserPost("/v1/batch", handler: { request, context in await ingest(request, context: context) },
+                           preflight: { request in await preflight(request) })
         router.get("/snippet.js") { _, _ in
             Response(status: .ok,
                      headers: [.contentType: "application/javascript; charset=utf-8", .cacheControl: "public, max-age=300",

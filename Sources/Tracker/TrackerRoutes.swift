@@ -31,17 +31,8 @@ public struct TrackerRoutes<Context: RemoteAddressRequestContext>: Sendable {
     }
 
     public func register(on router: Router<Context>) {
-        router.post("/v1/install") { request, context in
-            await install(request, context: context)
-        }
-        router.on("/v1/install", method: .options) { request, _ in
-            await preflight(request)
-        }
-        for method in [HTTPRequest.Method.get, .put, .delete, .patch, .head] {
-            router.on("/v1/install", method: method) { _, _ in
-                TrackerResponses.error(.methodNotAllowed("POST"))
-            }
-        }
+        router.browserPost("/v1/install", handler: { request, context in await install(request, context: context) },
+                           preflight: { request in await preflight(request) })
         router.get("/v1/campaigns/:campaign/installs") { request, context in
             await status(request, context: context)
         }
