@@ -9,7 +9,7 @@ import Testing
 @Suite("replayd processor through an S3 outage", .serialized)
 struct ProcessorS3OutageTests {
     static func weedPIDs() throws -> [String] {
-        try shell("pgrep -f 'weed server' || true").output.split(separator: "\n").map(String.init)
+        try shell("pgrep -f '^[^ ]*weed server' || true").output.split(separator: "\n").map(String.init)
     }
 
     static func metric(_ name: String, port: Int) throws -> Double {

@@ -40,7 +40,7 @@ extension TestStack {
     /// command line (so it works whichever checkout started the stack); nil when none runs.
     public static func brokerPID() -> Int32? {
         let port = kafkaBrokers.split(separator: ":").last.map(String.init) ?? "19092"
-        let found = try? shell("pgrep -f 'tansu broker --listener-url tcp://127.0.0.1:\(port)' | head -n 1")
+        let found = try? shell("pgrep -f '^[^ ]*tansu broker --listener-url tcp://127.0.0.1:\(port)' | head -n 1")
         return found.flatMap { Int32($0.output.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 }
