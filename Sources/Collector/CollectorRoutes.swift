@@ -62,12 +62,14 @@ public struct CollectorRoutes<Context: RemoteAddressRequestContext>: Sendable {
     private func accept(_ request: Request, context: Context, origin: String?, cors: inout HTTPFields) async throws(CollectorError) -> (Int, HTTPFields) {
         let body = try await BatchBodyReader(limit: configuration.maxBatchBytes).read(request)
         let receivedAt = Date()
+        let limits = configuration.limits
+        let validation = body.withUnsafeReadableBytes { bytes in
+            Result { () throws(BatchValidationError) in try BatchValidator.validate(bytes, now: receivedAt, limits: limits) }
+        }
         let batch: ValidatedBatch
-        do {
-            batch = try BatchValidator.validate(Data(body.readableBytesView), now: receivedAt,
-                                                limits: configuration.limits)
-        } catch {
-            throw CollectorError(.badRequest, error.code, error.message)
+        switch validation {
+        case .success(let validated): batch = validated
+        case .failure(let error): throw CollectorError(.badRequest, error.code, error.message)
         }
         if let queryKey = request.uri.queryParameters["key"].map(String.init), queryKey != batch.key {
             throw .invalidField("key", "in the body does not match the key in the URL")

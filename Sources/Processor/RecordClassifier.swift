@@ -25,7 +25,7 @@ public enum RecordClassifier {
         let receivedAt = receivedAt(message)
         let batch: ValidatedBatch
         do {
-            batch = try BatchValidator.validate(Data(message.value), now: receivedAt, limits: limits)
+            batch = try BatchValidator.validate(message.value, now: receivedAt, limits: limits)
         } catch {
             return .failure(ProcessingFailure.classify(error))
         }
@@ -35,13 +35,10 @@ public enum RecordClassifier {
         if let seq = message.header("seq"), String(decoding: seq, as: UTF8.self) != String(batch.seq) {
             return .failure(.poison(.invalidBatch, "the seq header does not match the body's seq \(batch.seq)"))
         }
-        guard let events = RawJSON.value(ofKey: "events", in: message.value) else {
-            return .failure(.poison(.undecodable, "the events array could not be located in the body"))
-        }
         let record = SpoolRecord(
             campaignID: campaignID, session: batch.session, seq: batch.seq, eventCount: batch.eventCount,
             firstTimestamp: batch.firstTimestamp, lastTimestamp: batch.lastTimestamp, pageURL: batch.pageURL,
-            events: Array(events))
+            events: Array(message.value[batch.eventsRange]))
         return .success(Classified(campaignID: campaignID, record: record))
     }
 

@@ -1,3 +1,4 @@
+import Core
 import Database
 import Foundation
 import Gzip
@@ -128,7 +129,7 @@ enum ProcessorStack {
         }
         for (partition, end) in ends.sorted(by: { $0.key < $1.key }) {
             let committed = try? await admin.committedOffset(group: group, topic: topic, partition: partition)
-            print("partition \(partition): committed \(committed.map { "\($0 ?? -1)" } ?? "?") of \(end)")
+            print("partition \(partition): committed \(committed.map { "\($0)" } ?? "?") of \(end)")
         }
         return false
     }
@@ -181,10 +182,8 @@ enum ProcessorStack {
                     let bytes = try Gzip.decompress(try await s3.getObjectBytes(key: object.key, maxBytes: 64 << 20))
                     var lines: [Line] = []
                     for line in bytes.split(separator: UInt8(ascii: "\n")) {
-                        let json = Array(line)
-                        let seq = try #require(RawJSONValue.int(RawJSON.value(ofKey: "seq", in: json)))
-                        let events = try #require(RawJSON.value(ofKey: "events", in: json))
-                        lines.append(Line(seq: seq, events: String(decoding: events, as: UTF8.self)))
+                        let (seq, events) = try #require(SpoolLine.parse(line), "\(String(decoding: line.prefix(80), as: UTF8.self))")
+                        lines.append(Line(seq: seq, events: events))
                     }
                     return (session, lines)
                 }
@@ -202,11 +201,13 @@ enum ProcessorStack {
     }
 }
 
-import Core
-
-enum RawJSONValue {
-    static func int(_ bytes: ArraySlice<UInt8>?) -> Int? {
-        bytes.flatMap { Int(String(decoding: $0, as: UTF8.self)) }
+/// A spool line, `{"seq":<seq>,"events":<events>}` (the Uploader's fixed layout).
+enum SpoolLine {
+    static func parse(_ line: ArraySlice<UInt8>) -> (seq: Int, events: String)? {
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix(#"{"seq":"#), text.hasSuffix("}"), let comma = text.range(of: #","events":"#) else { return nil }
+        guard let seq = Int(text[text.index(text.startIndex, offsetBy: 7)..<comma.lowerBound]) else { return nil }
+        return (seq, String(text[comma.upperBound..<text.index(before: text.endIndex)]))
     }
 }
 

@@ -1,10 +1,13 @@
 import Foundation
 
-/// What the Collector learned about a batch while validating it.
+/// What validation learned about a batch: the envelope's fields, the events' count and time span,
+/// and where the `events` array lies in the body (the Processor spools those bytes as they are).
 public struct ValidatedBatch: Sendable, Equatable {
-    public init(key: String, session: String, seq: Int, eventCount: Int, firstTimestamp: Double, lastTimestamp: Double, pageURL: String?) {
+    public init(key: String, session: String, seq: Int, eventCount: Int, firstTimestamp: Double, lastTimestamp: Double,
+                pageURL: String?, eventsRange: Range<Int>) {
         self.key = key; self.session = session; self.seq = seq; self.eventCount = eventCount
         self.firstTimestamp = firstTimestamp; self.lastTimestamp = lastTimestamp; self.pageURL = pageURL
+        self.eventsRange = eventsRange
     }
 
     public var key: String
@@ -14,6 +17,8 @@ public struct ValidatedBatch: Sendable, Equatable {
     public var firstTimestamp: Double
     public var lastTimestamp: Double
     public var pageURL: String?
+    /// The byte range of the `events` array (brackets included) in the validated body.
+    public var eventsRange: Range<Int>
 }
 
 /// Limits a batch must respect.
@@ -37,58 +42,32 @@ public struct BatchValidationError: UserFacingError, Equatable {
     }
 }
 
-/// The rules a batch must follow, as pure functions (unit-tested without I/O). Every failure names
-/// the field and says what is expected.
+/// The rules a batch follows, checked in one pass over its bytes (pure; unit-tested without I/O):
+///
+/// `{"key": "pk_…", "session": "<1–64 of A–Z a–z 0–9 _ ->", "seq": <0…2^53>,
+///   "events": [{"type": <0–6>, "timestamp": <ms since 1970 within the skew>, …}, …],
+///   "page": {"url", "referrer", "width", "height"}?}`
+///
+/// The whole body must be strict JSON (UTF-8, RFC 8259); members it does not know are checked and
+/// kept. Envelope members may appear once. Every failure names the field and says what is expected.
 public enum BatchValidator {
     static let maxSeq = 1 << 53
 
-    public static func validate(_ body: Data, now: Date, limits: BatchLimits = BatchLimits()) throws(BatchValidationError) -> ValidatedBatch {
-        let configuration = limits
-        let envelope: BatchEnvelope
-        do {
-            envelope = try JSONDecoder().decode(BatchEnvelope.self, from: body)
-        } catch let error as DecodingError {
-            throw describe(error)
-        } catch {
-            throw BatchValidationError.malformed("the body is not a JSON batch: \(error)")
-        }
+    public static func validate(_ body: UnsafeRawBufferPointer, now: Date, limits: BatchLimits = BatchLimits()) throws(BatchValidationError) -> ValidatedBatch {
+        var parser = EnvelopeParser(scanner: JSONScanner(body), limits: limits, nowMillis: now.timeIntervalSince1970 * 1000)
+        return try parser.parse()
+    }
 
-        guard isValidKey(envelope.key) else {
-            throw BatchValidationError.invalidField("key", "must be a campaign public key (pk_ followed by letters and digits)")
-        }
-        guard isValidSessionID(envelope.session) else {
-            throw BatchValidationError.invalidField("session", "must be 1–64 characters of A–Z, a–z, 0–9, _ and -")
-        }
-        guard envelope.seq >= 0, envelope.seq <= maxSeq else {
-            throw BatchValidationError.invalidField("seq", "must be an integer between 0 and 2^53")
-        }
-        guard !envelope.events.isEmpty else {
-            throw BatchValidationError.invalidField("events", "must contain at least one event")
-        }
-        guard envelope.events.count <= configuration.maxEventsPerBatch else {
-            throw BatchValidationError.invalidField("events", "has \(envelope.events.count) events; at most \(configuration.maxEventsPerBatch) per batch")
-        }
-        let nowMillis = now.timeIntervalSince1970 * 1000
-        let skew = Double(configuration.timestampSkew.components.seconds) * 1000
-        var first = Double.infinity, last = -Double.infinity
-        for (index, event) in envelope.events.enumerated() {
-            guard (0...6).contains(event.type) else {
-                throw BatchValidationError.invalidField("events[\(index)].type", "must be an rrweb event type 0–6, got \(event.type)")
-            }
-            guard event.timestamp.isFinite, abs(event.timestamp - nowMillis) <= skew else {
-                throw BatchValidationError.invalidField(
-                    "events[\(index)].timestamp",
-                    "must be milliseconds since 1970 within \(Int(skew / 86_400_000)) days of the server clock, got \(event.timestamp)")
-            }
-            first = min(first, event.timestamp)
-            last = max(last, event.timestamp)
-        }
-        if let url = envelope.page?.url, url.utf8.count > 4096 {
-            throw BatchValidationError.invalidField("page.url", "must be at most 4096 bytes")
-        }
-        return ValidatedBatch(
-            key: envelope.key, session: envelope.session, seq: envelope.seq, eventCount: envelope.events.count,
-            firstTimestamp: first, lastTimestamp: last, pageURL: envelope.page?.url)
+    public static func validate(_ body: [UInt8], now: Date, limits: BatchLimits = BatchLimits()) throws(BatchValidationError) -> ValidatedBatch {
+        try body.withUnsafeBytes { bytes in
+            Result { () throws(BatchValidationError) in try validate(bytes, now: now, limits: limits) }
+        }.get()
+    }
+
+    public static func validate(_ body: Data, now: Date, limits: BatchLimits = BatchLimits()) throws(BatchValidationError) -> ValidatedBatch {
+        try body.withUnsafeBytes { bytes in
+            Result { () throws(BatchValidationError) in try validate(bytes, now: now, limits: limits) }
+        }.get()
     }
 
     public static func isValidSessionID(_ id: String) -> Bool {
@@ -109,45 +88,6 @@ public enum BatchValidator {
             return true
         default:
             return false
-        }
-    }
-
-    /// Turns a decoding failure into "events[3].timestamp must be a number"-style messages.
-    static func describe(_ error: DecodingError) -> BatchValidationError {
-        func path(_ codingPath: [any CodingKey], _ last: (any CodingKey)? = nil) -> String {
-            var text = ""
-            for key in codingPath + (last.map { [$0] } ?? []) {
-                if let index = key.intValue { text += "[\(index)]" } else { text += text.isEmpty ? key.stringValue : ".\(key.stringValue)" }
-            }
-            return text
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            return .invalidField(path(context.codingPath, key), "is required")
-        case .typeMismatch(let type, let context):
-            let field = path(context.codingPath)
-            if field.isEmpty { return .malformed("the body must be a JSON object with key, session, seq and events") }
-            return .invalidField(field, "must be \(describe(type))")
-        case .valueNotFound(let type, let context):
-            return .invalidField(path(context.codingPath), "must be \(describe(type)), not null")
-        case .dataCorrupted(let context):
-            let field = path(context.codingPath)
-            if field.isEmpty {
-                return .malformed("the body is not valid JSON (\(context.underlyingError.map { "\($0)" } ?? context.debugDescription))")
-            }
-            return .invalidField(field, "is invalid: \(context.debugDescription)")
-        @unknown default:
-            return .malformed("the body is not a valid batch")
-        }
-    }
-
-    static func describe(_ type: Any.Type) -> String {
-        switch type {
-        case is Int.Type: return "an integer"
-        case is Double.Type: return "a number"
-        case is String.Type: return "a string"
-        case is [BatchEnvelope.Event].Type: return "an array of rrweb events"
-        default: return "an object"
         }
     }
 }
