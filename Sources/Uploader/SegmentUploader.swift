@@ -19,6 +19,10 @@ import Synchronization
 ///   ``SegmentUploaderConfiguration/abandonedMultipartAge``: the local file is only deleted after its
 ///   object is complete, so an abandoned upload's data is always still on disk and is simply uploaded
 ///   again; nothing needs to be completed.
+/// - After a segment found at start (or any multipart segment) is uploaded, aborts every other
+///   multipart upload still open for its key, whatever its age: the key holds the segment's id and
+///   only the spool owning the file uploads it, so such an upload was left by this spool's previous
+///   process (killed mid-upload) or by an attempt whose abort failed.
 /// - Segment files left by a crash (queued by ``Spool/init(configuration:logger:)``) are repaired and
 ///   their metadata recomputed before upload (see `SegmentRecovery`).
 /// - On graceful shutdown: ``Spool/shutdown()``, then uploads what is closed until
@@ -212,7 +216,8 @@ public final class SegmentUploader: Service, Sendable {
 
     /// One attempt: recover (for files from a previous run), upload, index, delete.
     func uploadOnce(_ segment: inout ClosedSegment) async throws {
-        if segment.metadata == nil {
+        let foundAtStart = segment.metadata == nil
+        if foundAtStart {
             let path = segment.path
             let level = spool.configuration.compressionLevel
             let recovered: SegmentMetadata?
@@ -246,6 +251,9 @@ public final class SegmentUploader: Service, Sendable {
             throw error
         }
         UploaderMetrics.uploadSeconds(multipart: result.multipart).recordInterval(since: started)
+        if foundAtStart || result.multipart {
+            await abortLeftoverUploads(of: segment, completed: key)
+        }
         do {
             try await index.record(key: key, segment: segment, metadata: metadata, bytes: result.size)
         } catch {
@@ -261,6 +269,27 @@ public final class SegmentUploader: Service, Sendable {
         UploaderMetrics.uploads(multipart: result.multipart).increment()
         UploaderMetrics.uploadBytes.increment(by: result.size)
         logger.debug("segment uploaded", metadata: ["key": "\(key)", "bytes": "\(result.size)", "parts": "\(result.parts)"])
+    }
+
+    /// Aborts the multipart uploads still open for this segment once its object `completed` exists
+    /// (see the type's documentation). Matched by the segment id at the end of the key, so an earlier
+    /// attempt is found even if it named a different first seq. Best effort: what fails here is
+    /// aborted at a later start, once older than ``SegmentUploaderConfiguration/abandonedMultipartAge``.
+    private func abortLeftoverUploads(of segment: ClosedSegment, completed: String) async {
+        let sessionPrefix = SegmentObjectKey.sessionPrefix(prefix: configuration.keyPrefix, campaignID: segment.campaignID, session: segment.session)
+        let suffix = "-\(segment.segmentID.uuidString.lowercased()).jsonl.gz"
+        do {
+            for upload in try await s3.listMultipartUploads(prefix: sessionPrefix) where upload.key.hasSuffix(suffix) {
+                try await s3.abortMultipartUpload(key: upload.key, uploadID: upload.uploadID)
+                UploaderMetrics.abortedMultipart.increment()
+                logger.notice("aborted a multipart upload left open by an earlier attempt at this segment", metadata: [
+                    "key": "\(upload.key)", "initiated": "\(upload.initiated)", "uploaded": "\(completed)",
+                ])
+            }
+        } catch {
+            logger.warning("could not abort earlier multipart uploads of an uploaded segment; they are aborted at a later start",
+                           metadata: ["key": "\(completed)", "error": "\(error)"])
+        }
     }
 
     private func runBlocking<T: Sendable>(_ body: @Sendable @escaping () throws -> T) async throws -> T {

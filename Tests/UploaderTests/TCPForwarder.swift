@@ -5,7 +5,9 @@ import Glibc
 #endif
 
 /// A minimal TCP forwarder (test helper): accepts on 127.0.0.1:`port` and pipes each connection to
-/// `targetHost:targetPort` with two threads. Used to make an S3 endpoint appear after a while.
+/// `targetHost:targetPort` with two threads. Used to make an S3 endpoint appear after a while, and
+/// (with `upstreamBytesPerSecond`) to make uploads slow: every connection's client-to-target bytes
+/// share one rate; answers come back at full speed.
 final class TCPForwarder: Sendable {
     private let listener: Int32
     private let sockets = Mutex<Set<Int32>>([])
@@ -26,7 +28,7 @@ final class TCPForwarder: Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    init(port: Int, targetHost: String, targetPort: Int) throws {
+    init(port: Int, targetHost: String, targetPort: Int, upstreamBytesPerSecond: Int? = nil) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -40,6 +42,7 @@ final class TCPForwarder: Sendable {
         }
         listener = fd
         let target = Self.address(targetHost == "localhost" ? "127.0.0.1" : targetHost, targetPort)
+        let pacer = upstreamBytesPerSecond.map { BytePacer(bytesPerSecond: $0) }
         Thread { [self] in
             while true {
                 let client = accept(fd, nil, nil)
@@ -51,7 +54,7 @@ final class TCPForwarder: Sendable {
                 }
                 guard connected else { close(client); close(upstream); continue }
                 sockets.withLock { $0.formUnion([client, upstream]) }
-                Self.pipe(from: client, to: upstream)
+                Self.pipe(from: client, to: upstream, pacer: pacer)
                 Self.pipe(from: upstream, to: client)
             }
         }.start()
@@ -63,12 +66,14 @@ final class TCPForwarder: Sendable {
         for fd in sockets.withLock({ $0 }) { shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
-    private static func pipe(from source: Int32, to destination: Int32) {
+    private static func pipe(from source: Int32, to destination: Int32, pacer: BytePacer? = nil) {
         Thread {
-            var buffer = [UInt8](repeating: 0, count: 65_536)
+            // Paced pipes move small chunks so the rate stays smooth.
+            var buffer = [UInt8](repeating: 0, count: pacer == nil ? 65_536 : 16_384)
             while true {
                 let n = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
                 if n <= 0 { break }
+                pacer?.wait(for: n)
                 var sent = 0
                 while sent < n {
                     let m = buffer.withUnsafeBytes { send(destination, $0.baseAddress! + sent, n - sent, Int32(MSG_NOSIGNAL)) }
