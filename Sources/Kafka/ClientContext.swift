@@ -1,5 +1,6 @@
 import CRdKafka
 import Logging
+import Synchronization
 
 /// What librdkafka's C callbacks need, reached through the configuration opaque
 /// (`rd_kafka_conf_set_opaque` / `rd_kafka_opaque`). The owning client retains it with `Unmanaged`
@@ -8,6 +9,8 @@ import Logging
 final class ClientContext: Sendable {
     let logger: Logger
     let rebalanceHandler: (@Sendable (KafkaRebalanceEvent) -> Void)?
+    /// Rebalance callbacks served so far (a consumer's batch poll stops at one).
+    let rebalances = Atomic<UInt64>(0)
 
     init(logger: Logger, rebalanceHandler: (@Sendable (KafkaRebalanceEvent) -> Void)? = nil) {
         self.logger = logger

@@ -26,6 +26,8 @@ public final class KafkaConsumer: Sendable {
     private let pollThread = WorkerThread(name: "kafka-consumer-poll")
     private let commitThread = WorkerThread(name: "kafka-consumer-commit")
     private let phase = Mutex(Phase.open)
+    /// A message a batch poll fetched after a rebalance and kept for the next poll (poll thread only).
+    private let stash = Mutex<KafkaMessage?>(nil)
 
     /// Creates the consumer and subscribes. `rebalanceHandler` runs synchronously on the poll thread:
     /// for `.assigned` before the partitions are assigned; for `.revoked` before the stored offsets
@@ -94,6 +96,55 @@ public final class KafkaConsumer: Sendable {
                 if remaining <= .zero { return nil }
             }
             return nil
+        }
+    }
+
+    /// Up to `maxMessages` messages in one hop to the poll thread: waits up to `timeout` for the
+    /// first, then takes only what is already fetched. Empty if none arrived in time or the consumer
+    /// is closing. A batch never spans a rebalance: when a rebalance callback runs after the first
+    /// message, the batch ends before the message that followed it (kept for the next poll), so every
+    /// message of a batch was fetched under the assignment that held before any rebalance event the
+    /// handler saw during this call.
+    public func poll(maxMessages: Int, timeout: Duration) async throws -> [KafkaMessage] {
+        guard isOpen else { return [] }
+        let client = client
+        let context = context
+        let deadline = ContinuousClock.now + timeout
+        return try await pollThread.run { [self] in
+            var batch: [KafkaMessage] = []
+            if let stashed = stash.withLock({ message in defer { message = nil }; return message }) { batch.append(stashed) }
+            var generation = context.rebalances.load(ordering: .relaxed)
+            while isOpen, batch.count < maxMessages {
+                let remaining = ContinuousClock.now.duration(to: deadline)
+                let wait = batch.isEmpty ? min(max(remaining, .zero), .milliseconds(100)) : .zero
+                let message = try client.withHandle { rd_kafka_consumer_poll($0, wait.rdkafkaMilliseconds) }
+                let now = context.rebalances.load(ordering: .relaxed)
+                var received: KafkaMessage?
+                if let message {
+                    defer { rd_kafka_message_destroy(message) }
+                    let error = message.pointee.err
+                    if error == RD_KAFKA_RESP_ERR_NO_ERROR {
+                        received = KafkaMessage(message)
+                    } else if error == RD_KAFKA_RESP_ERR__FATAL {
+                        throw KafkaError(error, context: "consume")
+                    } else if error != RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                        logger.warning("Kafka consumer error: \(KafkaError(error, context: "consume"))")
+                    }
+                }
+                if now != generation {
+                    if !batch.isEmpty {
+                        stash.withLock { $0 = received }
+                        return batch
+                    }
+                    generation = now
+                }
+                if let received {
+                    batch.append(received)
+                } else if !batch.isEmpty || remaining <= .zero {
+                    return batch
+                }
+            }
+            return batch
         }
     }
 

@@ -1,4 +1,5 @@
 import CRdKafka
+import Synchronization
 import Logging
 
 /// `rebalance_cb`: served inside `rd_kafka_consumer_poll`/`rd_kafka_consumer_close` on the consumer's
@@ -9,6 +10,7 @@ let rdkafkaRebalanceCallback: @convention(c) (
     OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?
 ) -> Void = { rk, error, partitions, opaque in
     guard let rk, let context = ClientContext.from(opaque) else { return }
+    context.rebalances.add(1, ordering: .relaxed)
     let cooperative = crdkafka_is_cooperative(rk) != 0
     let list = TopicPartitionList.partitions(partitions)
     let logger = context.logger

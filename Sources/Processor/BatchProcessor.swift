@@ -36,7 +36,6 @@ public final class BatchProcessor: Service, Sendable {
 
     private struct Flags {
         var stop = false
-        var crash = false
         var assignment: [KafkaTopicPartition] = []
     }
 
@@ -54,7 +53,6 @@ public final class BatchProcessor: Service, Sendable {
     public func run() async throws {
         try configuration.validate()
         let consumer = try KafkaConsumer(configuration: configuration.consumerConfiguration, logger: logger) { [weak self] event in
-            // Weak: a consumer abandoned by ``simulateCrash()`` must not keep the processor alive.
             self?.noteRebalance(event)
         }
         let deadLetters: ResilientKafkaProducer
@@ -85,12 +83,6 @@ public final class BatchProcessor: Service, Sendable {
         } catch {
             result = .failure(error)
         }
-        if crashRequested {
-            // Like `kill -9`: nothing is committed, the consumer is not closed (it stays in the group
-            // until max.poll.interval expires), nothing is flushed.
-            logger.warning("Processor crashed on request (test hook): nothing committed, consumer abandoned")
-            return
-        }
         await consumer.close()
         await deadLetters.shutdown()
         logger.info("Processor stopped")
@@ -103,18 +95,10 @@ public final class BatchProcessor: Service, Sendable {
         flags.withLock { $0.stop = true }
     }
 
-    /// For tests: makes ``run()`` return at once, like `kill -9` — no flush, no offset stored or
-    /// committed, the consumer neither closed nor polled again (the group notices after
-    /// `max.poll.interval`). Leaks the consumer's resources on purpose.
-    public func simulateCrash() {
-        flags.withLock { $0.crash = true }
-    }
-
     /// The partitions currently assigned to this instance.
     public var assignment: [KafkaTopicPartition] { flags.withLock { $0.assignment } }
 
     var stopRequested: Bool { flags.withLock { $0.stop } }
-    var crashRequested: Bool { flags.withLock { $0.crash } }
 
     /// Runs on the consumer's poll thread during `poll`; the loop applies the event after `poll` returned.
     private func noteRebalance(_ event: KafkaRebalanceEvent) {

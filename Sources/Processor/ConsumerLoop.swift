@@ -13,10 +13,11 @@ import Uploader
 /// - Every polled record is classified, checked against its campaign and written to the spool
 ///   (`Spool.write`, pipelined: no waiting per record), or dead-lettered.
 /// - Every ``ProcessorConfiguration/commitInterval`` (or after
-///   ``ProcessorConfiguration/maxUndurableRecords``) the loop waits for the spool to make the
-///   writes durable, then stores each partition's last finished offset and commits. So an offset
-///   is committed only once its record (and every earlier one of the partition) is in the spool
-///   durably or in the dead-letter topic.
+///   ``ProcessorConfiguration/maxUndurableRecords``) the writes so far become a *durable group*: the
+///   spool syncs them while the loop goes on consuming (one group at a time; the next one waits for
+///   it). When the group is durable, each partition's last finished offset in it is stored and
+///   committed. So an offset is committed only once its record (and every earlier one of the
+///   partition) is in the spool durably or in the dead-letter topic.
 /// - A transient failure pauses the record's partition; the record and those behind it wait in a
 ///   ``RetryQueue`` while the loop keeps polling (with a timeout up to the next due retry: no busy
 ///   loop, no missed `max.poll.interval`).
@@ -43,6 +44,8 @@ final class ConsumerLoop {
     private var lastFlush = ContinuousClock.now
     private var flushFailures = 0
     private var flushDue: ContinuousClock.Instant?
+    /// The durable group being synced, if any.
+    private var group: DurableGroup?
     /// Set when the processor cannot go on (the spool stopped); ``run()`` throws it.
     private var fatalFailure: ProcessorError?
 
@@ -60,33 +63,35 @@ final class ConsumerLoop {
                              maxDelay: configuration.retryMaxDelay)
     }
 
-    /// Runs until ``BatchProcessor/stop()`` (then finishes: flush, store, commit) or
-    /// ``BatchProcessor/simulateCrash()`` (then returns at once).
+    /// Runs until ``BatchProcessor/stop()`` (then finishes: flush, store, commit).
     func run() async throws {
         while true {
-            if processor.crashRequested { return }
             if processor.stopRequested || Task.isCancelled { break }
             applyRebalanceEvents()
             try await flushIfDue()
             await retryDue()
             if let fatalFailure { throw fatalFailure }
-            let message = try await consumer.poll(timeout: pollTimeout())
-            if processor.crashRequested { return }
-            applyRebalanceEvents()
+            let messages = try await consumer.poll(maxMessages: configuration.maxPollRecords, timeout: pollTimeout())
+            // The batch was fetched before any rebalance this poll served: drop what the revoked
+            // partitions' next owner reads again from their committed offsets.
+            let revoked = applyRebalanceEvents()
             if let fatalFailure { throw fatalFailure }
-            guard let message else { continue }
-            let partition = message.topicPartition
-            if retries[partition] != nil {
-                retries[partition]!.messages.append(message)
-            } else if let flushDue {
-                hold(message, until: flushDue)
-            } else {
-                await handle(message)
-                if let fatalFailure { throw fatalFailure }
+            for message in messages where !revoked.contains(message.topicPartition) {
+                let partition = message.topicPartition
+                if retries[partition] != nil {
+                    retries[partition]!.messages.append(message)
+                } else if let flushDue {
+                    hold(message, until: flushDue)
+                } else {
+                    await handle(message)
+                    if let fatalFailure { throw fatalFailure }
+                }
             }
         }
         if flushDue == nil {
-            try? await flush()
+            try? await flush(wait: true)
+        } else {
+            try? await finishGroup()
         }
     }
 
@@ -214,7 +219,7 @@ final class ConsumerLoop {
         for (partition, queue) in retries where queue.due <= now && flushDue == nil {
             var queue = queue
             var blocked = false
-            while !queue.messages.isEmpty, !processor.stopRequested, !processor.crashRequested {
+            while !queue.messages.isEmpty, !processor.stopRequested {
                 if queue.pendingDeadLetter != nil {
                     if await deadLetter(&queue) { queue.advance(); continue }
                     blocked = true
@@ -227,7 +232,6 @@ final class ConsumerLoop {
                 }
                 queue.advance()
             }
-            if processor.crashRequested { return }
             if blocked || !queue.messages.isEmpty {
                 retries[partition] = queue
             } else {
@@ -254,19 +258,24 @@ final class ConsumerLoop {
 
     private func flushIfDue() async throws {
         let now = ContinuousClock.now
+        let due: Bool
         if let flushDue {
-            guard flushDue <= now else { return }
+            due = flushDue <= now
         } else {
-            guard undurable >= configuration.maxUndurableRecords
+            due = undurable >= configuration.maxUndurableRecords
                 || (now - lastFlush >= configuration.commitInterval && !(latestTicket == nil && finished.isEmpty))
-            else { return }
         }
         do {
-            try await flush()
+            if let group, group.ticket.map(spool.isSettled) ?? true { try await finishGroup() }
+            guard due else { return }
             if flushDue != nil {
+                // Retrying after a failure: only a durable result lets the held records go on.
+                try await flush(wait: true)
                 flushDue = nil
                 flushFailures = 0
                 for partition in retries.keys { retries[partition]!.due = .now }
+            } else {
+                try await flush(wait: false)
             }
         } catch let error as ProcessorError {
             throw error
@@ -284,17 +293,39 @@ final class ConsumerLoop {
         }
     }
 
-    /// Waits until every write so far is durable, then stores each partition's last finished offset
-    /// and commits.
-    func flush() async throws {
-        let start = ContinuousClock.now
-        if let latestTicket {
-            try await spool.waitDurable(latestTicket)
-            metrics.durableWait.recordNanoseconds(RetryPolicy.nanoseconds(start.duration(to: .now)))
-        }
+    /// Makes every write so far a durable group (after the previous group finished) and, with
+    /// `wait`, waits until it is durable and its offsets are committed.
+    func flush(wait: Bool) async throws {
+        try await finishGroup()
+        lastFlush = .now
+        guard latestTicket != nil || !finished.isEmpty else { return }
+        let spool = self.spool
+        group = DurableGroup(
+            ticket: latestTicket, offsets: finished, records: undurable, started: .now,
+            sync: latestTicket.map { ticket in Task { try await spool.waitDurable(ticket) } })
         latestTicket = nil
         undurable = 0
-        for (partition, message) in finished {
+        finished.removeAll(keepingCapacity: true)
+        if wait { try await finishGroup() }
+    }
+
+    /// Waits for the durable group, then stores each partition's last finished offset in it and
+    /// commits. If the spool could not make it durable, its work is put back for the next attempt.
+    private func finishGroup() async throws {
+        guard let group else { return }
+        self.group = nil
+        do {
+            try await group.sync?.value
+        } catch {
+            if let ticket = group.ticket { latestTicket = max(latestTicket ?? ticket, ticket) }
+            undurable += group.records
+            for (partition, message) in group.offsets where finished[partition] == nil { finished[partition] = message }
+            throw error
+        }
+        if group.sync != nil {
+            metrics.durableWait.recordNanoseconds(RetryPolicy.nanoseconds(group.started.duration(to: .now)))
+        }
+        for (partition, message) in group.offsets {
             do {
                 try consumer.storeOffset(message)
                 processor.recordPosition(partition, next: message.offset + 1)
@@ -302,10 +333,7 @@ final class ConsumerLoop {
                 logger.debug("Not storing offset \(message.offset + 1) for \(partition) (no longer assigned): \(error)")
             }
         }
-        let stored = !finished.isEmpty
-        finished.removeAll(keepingCapacity: true)
-        lastFlush = .now
-        guard stored else { return }
+        guard !group.offsets.isEmpty else { return }
         do {
             try await consumer.commit()
             metrics.commitsOK.increment()
@@ -318,13 +346,18 @@ final class ConsumerLoop {
 
     // MARK: rebalances
 
-    private func applyRebalanceEvents() {
+    /// Applies the rebalance events the last poll served; returns the partitions revoked.
+    @discardableResult
+    private func applyRebalanceEvents() -> Set<KafkaTopicPartition> {
+        var revoked: Set<KafkaTopicPartition> = []
         for event in processor.takeRebalanceEvents() {
             switch event {
             case .revoked(let partitions):
+                revoked.formUnion(partitions)
                 for partition in partitions {
                     retries[partition] = nil
                     finished[partition] = nil
+                    group?.offsets[partition] = nil
                     processor.forgetPosition(partition)
                 }
                 logger.info("Partitions revoked", metadata: ["partitions": "\(partitions)"])
@@ -337,5 +370,16 @@ final class ConsumerLoop {
             }
         }
         metrics.pausedPartitions.record(retries.count)
+        return revoked
     }
+}
+
+/// Spool writes being made durable while the loop goes on, and the offsets they cover.
+private struct DurableGroup {
+    /// The newest write in the group (`nil` when it only finished dead-lettered records).
+    var ticket: SpoolTicket?
+    var offsets: [KafkaTopicPartition: KafkaMessage]
+    var records: Int
+    var started: ContinuousClock.Instant
+    var sync: Task<Void, any Error>?
 }

@@ -25,6 +25,9 @@ public struct ProcessorConfiguration: Sendable {
     /// Records written but not yet durable before the processor waits for durability regardless of
     /// ``commitInterval`` (bounds redelivery after a crash and the memory of the bookkeeping).
     public var maxUndurableRecords = 5_000
+    /// Records taken from the consumer per poll (one hop to its poll thread; a batch never spans a
+    /// rebalance).
+    public var maxPollRecords = 500
     /// The consumer's `session.timeout.ms` (Tansu's group join takes half of it).
     public var sessionTimeout = Duration.seconds(10)
     /// The consumer's `max.poll.interval.ms`. The processor polls at least every 100 ms, even while
@@ -78,6 +81,7 @@ public struct ProcessorConfiguration: Sendable {
         }
         if topic == deadLetterTopic { problems.append("the dead-letter topic must differ from \(topic)") }
         if commitInterval <= .zero { problems.append("commitInterval must be positive") }
+        if maxPollRecords < 1 { problems.append("maxPollRecords must be at least 1") }
         guard problems.isEmpty else {
             throw ReplaydError(code: "invalid_configuration",
                                message: "Processor configuration: " + problems.joined(separator: "; "))

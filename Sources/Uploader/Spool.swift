@@ -128,6 +128,13 @@ public final class Spool: Sendable {
         }
     }
 
+    /// Whether ``waitDurable(_:)`` for `ticket` would return at once: the writes are durable, or the
+    /// spool stopped after an I/O error (then it throws). Lets a caller go on working while a group
+    /// commit runs and collect it when it is done.
+    public func isSettled(_ ticket: SpoolTicket) -> Bool {
+        state.withLock { ticket.value <= $0.durableTicket || $0.failure != nil }
+    }
+
     /// ``write(_:)`` then ``waitDurable(_:)``.
     public func append(_ record: SpoolRecord) async throws -> SpoolAppendResult {
         let (result, ticket) = try write(record)

@@ -10,10 +10,11 @@ import Uploader
 
 /// `replayd bench-processor`: consume → spool throughput of the Processor against spool-append alone,
 /// on the same records, in one run. Records are real rrweb batches shaped exactly as the Collector
-/// produces them; they are produced to a fresh topic first (not timed). Then (1) the same records,
-/// classified, are appended to a spool with a durable group every 256 batches, and (2) a
-/// `BatchProcessor` consumes the topic into another spool, timed from its partition assignment until
-/// every offset is committed (committed = durable in the spool).
+/// produces them; they are produced to a fresh topic first (not timed). Then, in alternating rounds,
+/// (1) the same records, classified, are appended to a spool with a durable group every 256 batches
+/// (synced while the next group is appended, as the Processor does), and (2) a `BatchProcessor`
+/// consumes the topic into another spool, timed from its partition assignment until every offset
+/// is committed (committed = durable in the spool).
 struct BenchProcessorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-processor", abstract: "Measure consume → spool throughput (benchmark).", shouldDisplay: false)
@@ -23,6 +24,7 @@ struct BenchProcessorCommand: AsyncParsableCommand {
     @Option(help: "Uncompressed MiB of events.") var mib: Int = 128
     @Option(help: "Sessions the batches are spread over.") var sessions: Int = 1000
     @Option(help: "Topic partitions.") var partitions: Int32 = 4
+    @Option(help: "Rounds of (spool alone, processor); medians are compared.") var rounds: Int = 3
 
     func run() async throws {
         let config = try ReplaydConfiguration.load()
@@ -59,59 +61,86 @@ struct BenchProcessorCommand: AsyncParsableCommand {
             }
             let ends = try await Self.produce(messages, brokers: config.kafka.brokers, logger: logger)
 
-            // (1) spool-append alone on the same records.
+            // The same records, classified, for spool-append alone.
             let records = messages.compactMap { message -> SpoolRecord? in
                 let consumed = KafkaMessage(topic: topic, partition: 0, offset: 0, key: message.key, value: message.value, headers: message.headers)
                 return try? RecordClassifier.classify(consumed).get().record
             }
-            let alone = try Spool(configuration: SpoolConfiguration(directory: work + "/alone"), logger: logger)
-            let clock = ContinuousClock()
-            let aloneStart = clock.now
-            var ticket: SpoolTicket?
-            for (n, record) in records.enumerated() {
-                ticket = try alone.write(record).1
-                if n % 256 == 255, let ticket { try await alone.waitDurable(ticket) }
+            // Rounds alternate the two so that both meet the same disk and page-cache state; the
+            // medians are compared.
+            var aloneSeconds: [Double] = [], processorSeconds: [Double] = []
+            for round in 1...rounds {
+                aloneSeconds.append(try await Self.spoolAlone(records, directory: "\(work)/alone-\(round)", logger: logger))
+                processorSeconds.append(try await Self.processorRun(
+                    topic: topic, group: "\(topic)-group-\(round)", ends: ends, directory: "\(work)/processor-\(round)",
+                    brokers: config.kafka.brokers, postgres: postgres, admin: admin, logger: logger))
+                print(String(format: "round %d: spool-append alone %.2f s, processor %.2f s", round, aloneSeconds.last!, processorSeconds.last!))
             }
-            if let ticket { try await alone.waitDurable(ticket) }
-            let aloneSeconds = Self.seconds(clock.now - aloneStart)
-            try await alone.shutdown()
-
-            // (2) the Processor: consume → classify → campaign check → spool → durable → commit.
-            let spool = try Spool(configuration: SpoolConfiguration(directory: work + "/processor"), logger: logger)
-            var processorConfiguration = ProcessorConfiguration(brokers: config.kafka.brokers)
-            processorConfiguration.topic = topic
-            processorConfiguration.deadLetterTopic = topic + ".dlq"
-            processorConfiguration.groupID = topic + "-group"
-            processorConfiguration.sessionTimeout = .seconds(6)
-            processorConfiguration.commitInterval = .milliseconds(100)
-            let processor = BatchProcessor(
-                configuration: processorConfiguration, spool: spool,
-                campaigns: CampaignDirectory(store: CampaignStore(client: postgres, logger: logger)), logger: logger)
-            let running = Task { try await processor.run() }
-            while processor.assignment.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
-            let processorStart = clock.now
-            var done = false
-            while !done {
-                try await Task.sleep(for: .milliseconds(50))
-                done = true
-                for (partition, end) in ends {
-                    let committed = try await admin.committedOffset(group: processorConfiguration.groupID, topic: topic, partition: partition)
-                    if (committed ?? -1) < end { done = false; break }
-                }
-            }
-            let processorSeconds = Self.seconds(clock.now - processorStart)
-            processor.stop()
-            _ = try? await running.value
-            try await spool.shutdown()
-
+            let alone = Self.median(aloneSeconds), processor = Self.median(processorSeconds)
             let mb = Double(bytes) / 1e6
-            print(String(format: "records: %d batches, %.0f MiB of events, %d sessions, %d partitions", messages.count,
-                         Double(bytes) / 1_048_576, sessions, partitions))
-            print(String(format: "spool-append alone: %.1f MB/s, %.0f batches/s", mb / aloneSeconds, Double(records.count) / aloneSeconds))
-            print(String(format: "processor (consume → spool, committed): %.1f MB/s, %.0f batches/s", mb / processorSeconds,
-                         Double(messages.count) / processorSeconds))
-            print(String(format: "ratio: %.2f (target ≥ 0.8)", aloneSeconds / processorSeconds))
+            print(String(format: "records: %d batches, %.0f MiB of events, %d sessions, %d partitions, %d rounds (medians below)",
+                         messages.count, Double(bytes) / 1_048_576, sessions, partitions, rounds))
+            print(String(format: "spool-append alone: %.1f MB/s, %.0f batches/s", mb / alone, Double(records.count) / alone))
+            print(String(format: "processor (consume → spool, committed): %.1f MB/s, %.0f batches/s", mb / processor,
+                         Double(messages.count) / processor))
+            print(String(format: "ratio: %.2f (target ≥ 0.8)", alone / processor))
         }
+    }
+
+    /// Spool-append alone: the records appended with durable groups of 256 (pipelined as the
+    /// Processor does); seconds until all are durable.
+    static func spoolAlone(_ records: [SpoolRecord], directory: String, logger: Logger) async throws -> Double {
+        let spool = try Spool(configuration: SpoolConfiguration(directory: directory), logger: logger)
+        let clock = ContinuousClock()
+        let start = clock.now
+        var durability = PipelinedDurability(spool: spool, groupSize: 256)
+        for record in records { try await durability.wrote(try spool.write(record).1) }
+        try await durability.finish()
+        let elapsed = seconds(clock.now - start)
+        try await spool.shutdown()
+        try? FileManager.default.removeItem(atPath: directory)
+        return elapsed
+    }
+
+    /// The Processor — consume → classify → campaign check → spool → durable → commit — in a new
+    /// group from the start of the topic; seconds from its partition assignment until every offset
+    /// is committed (committed = durable in the spool).
+    static func processorRun(topic: String, group: String, ends: [Int32: Int64], directory: String, brokers: String,
+                             postgres: PostgresClient, admin: KafkaAdmin, logger: Logger) async throws -> Double {
+        let spool = try Spool(configuration: SpoolConfiguration(directory: directory), logger: logger)
+        var configuration = ProcessorConfiguration(brokers: brokers)
+        configuration.topic = topic
+        configuration.deadLetterTopic = topic + ".dlq"
+        configuration.groupID = group
+        configuration.sessionTimeout = .seconds(6)
+        configuration.commitInterval = .milliseconds(100)
+        let processor = BatchProcessor(
+            configuration: configuration, spool: spool,
+            campaigns: CampaignDirectory(store: CampaignStore(client: postgres, logger: logger)), logger: logger)
+        let running = Task { try await processor.run() }
+        while processor.assignment.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+        let clock = ContinuousClock()
+        let start = clock.now
+        var done = false
+        while !done {
+            try await Task.sleep(for: .milliseconds(50))
+            done = true
+            for (partition, end) in ends {
+                let committed = try await admin.committedOffset(group: group, topic: topic, partition: partition)
+                if (committed ?? -1) < end { done = false; break }
+            }
+        }
+        let elapsed = seconds(clock.now - start)
+        processor.stop()
+        _ = try? await running.value
+        try await spool.shutdown()
+        try? FileManager.default.removeItem(atPath: directory)
+        return elapsed
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
     static func seconds(_ duration: Duration) -> Double {
