@@ -10,9 +10,26 @@ enum CollectorMetrics {
     static let events = Counter(label: "replayd_collector_events_total")
     static let bytes = Counter(label: "replayd_collector_bytes_total")
 
+    /// The accepted path's metrics, made once (looking a metric up by label costs a lock and hashing).
+    static let accepted = batches("accepted")
+    static let acceptedSeconds = batchSeconds("accepted")
+
     static func record(result: String, seconds: Double) {
-        Counter(label: "replayd_collector_batches_total", dimensions: [("result", result)]).increment()
+        let nanoseconds = Int64(seconds * 1e9)
+        if result == "accepted" {
+            accepted.increment()
+            acceptedSeconds.recordNanoseconds(nanoseconds)
+        } else {
+            batches(result).increment()
+            batchSeconds(result).recordNanoseconds(nanoseconds)
+        }
+    }
+
+    private static func batches(_ result: String) -> Counter {
+        Counter(label: "replayd_collector_batches_total", dimensions: [("result", result)])
+    }
+
+    private static func batchSeconds(_ result: String) -> Timer {
         Timer(label: "replayd_collector_batch_seconds", dimensions: [("result", result)], preferredDisplayUnit: .seconds)
-            .recordNanoseconds(Int64(seconds * 1e9))
     }
 }

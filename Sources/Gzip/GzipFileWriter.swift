@@ -31,13 +31,15 @@ import Darwin
 /// writes and rethrows that error. Only one writer (in any process) may append to a file at a time.
 ///
 /// Single owner: the type is deliberately not `Sendable`; use one instance from one task at a time.
-/// zlib's state is freed exactly once.
+/// zlib's state lives in the ``GzipCompressor`` and is freed exactly once, with it.
 public final class GzipFileWriter {
     /// The file being written.
     public let path: String
     private var fd: Int32
-    private let stream: DeflateStream
-    private let output: UnsafeMutableRawBufferPointer
+    /// The zlib state and buffer this writer uses; reusable by another writer after ``finish()``.
+    public let compressor: GzipCompressor
+    private var stream: DeflateStream { compressor.stream }
+    private var output: UnsafeMutableRawBufferPointer { compressor.output }
     private var filled = 0
     private var finished = false
     private var failure: GzipError?
@@ -55,24 +57,28 @@ public final class GzipFileWriter {
     /// - Parameters:
     ///   - level: zlib level 0...9 (6 matches `gzip -6`).
     ///   - bufferSize: compressed output buffer; data reaches the file in writes of this size (default 64 KiB).
-    public init(path: String, level: Int32 = 6, bufferSize: Int = 65_536) throws {
+    public convenience init(path: String, level: Int32 = 6, bufferSize: Int = 65_536) throws {
+        try self.init(path: path, compressor: GzipCompressor(level: level, bufferSize: bufferSize))
+    }
+
+    /// Opens (or creates) `path` for appending a new gzip member made with `compressor` (whose
+    /// previous writer, if any, has finished).
+    public init(path: String, compressor: GzipCompressor) throws {
         self.path = path
-        let stream = try DeflateStream(level: level)
         let fd = try FileIO.openFile(path, flags: O_WRONLY | O_CREAT | O_APPEND, mode: 0o644, operation: "open for appending")
         do {
             initialSize = try FileIO.fileSize(fd, path: path)
+            try compressor.begin()
         } catch {
             _ = close(fd)
             throw error
         }
         self.fd = fd
-        self.stream = stream
-        output = .allocate(byteCount: max(bufferSize, 64), alignment: 16)
+        self.compressor = compressor
     }
 
     deinit {
         if !finished { _ = close(fd) }
-        output.deallocate()
     }
 
     /// Compresses `bytes` into the file (buffered; see ``flush()``).
@@ -122,11 +128,11 @@ public final class GzipFileWriter {
 
     /// Completes the member (`Z_FINISH`: final block and CRC/length trailer), writes it, and closes the
     /// file. Idempotent: later calls do nothing. If an earlier call failed, this closes the file and
-    /// rethrows that failure (once).
+    /// rethrows that failure (once). Afterwards (returned or thrown) the writer no longer touches its
+    /// ``compressor``, which another writer may take.
     public func finish() throws {
         if finished { return }
         finished = true
-        defer { stream.end() }
         if let failure {
             _ = close(fd)
             throw failure

@@ -37,7 +37,13 @@ extension SpoolState {
         } else {
             if writers.count >= configuration.maxOpenSegments { try evictLeastRecentlyUsed() }
             do {
-                writer = try GzipFileWriter(path: path, level: configuration.compressionLevel)
+                let compressor = try spareCompressors.popLast() ?? GzipCompressor(level: configuration.compressionLevel)
+                do {
+                    writer = try GzipFileWriter(path: path, compressor: compressor)
+                } catch {
+                    spareCompressors.append(compressor)
+                    throw error
+                }
             } catch {
                 if isNewSegment {
                     sessions[key]!.segment = nil
@@ -85,13 +91,19 @@ extension SpoolState {
         guard let victim = writers.min(by: { $0.value.lastUse < $1.value.lastUse }) else { return }
         writers.removeValue(forKey: victim.key)
         unflushed.remove(victim.key)
-        do {
-            try victim.value.writer.finish()
-        } catch {
-            throw failStop("finishing \(victim.value.writer.path)", error)
-        }
+        try finish(victim.value.writer)
         sessions[victim.key]?.segment?.bytes = victim.value.writer.fileSize
         UploaderMetrics.evictions.increment()
+    }
+
+    /// Finishes a writer's gzip member and keeps its compressor for the next writer.
+    private mutating func finish(_ writer: GzipFileWriter) throws {
+        do {
+            try writer.finish()
+        } catch {
+            throw failStop("finishing \(writer.path)", error)
+        }
+        spareCompressors.append(writer.compressor)
     }
 
     /// Closes the session's open segment (if any): its file becomes a closed segment ready to upload.
@@ -100,11 +112,7 @@ extension SpoolState {
             var bytes = segment.bytes
             if let open = writers.removeValue(forKey: key) {
                 unflushed.remove(key)
-                do {
-                    try open.writer.finish()
-                } catch {
-                    throw failStop("finishing \(segment.path)", error)
-                }
+                try finish(open.writer)
                 bytes = open.writer.fileSize
             }
             enqueueClosed(ClosedSegment(campaignID: key.campaignID, session: key.session, segmentID: segment.id,

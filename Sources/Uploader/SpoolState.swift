@@ -32,6 +32,9 @@ struct SpoolState: ~Copyable {
     /// Open compressors (at most `maxOpenSegments`) and when each was last used (for LRU eviction).
     var writers: [SessionKey: (writer: GzipFileWriter, lastUse: UInt64)] = [:]
     var useCounter: UInt64 = 0
+    /// Compressors of finished writers, reused for the next ones (never more than
+    /// `maxOpenSegments` exist at once, so memory stays flat however sessions come and go).
+    var spareCompressors: [GzipCompressor] = []
     var openSegmentCount = 0
 
     /// Last ticket handed out / last ticket known durable.

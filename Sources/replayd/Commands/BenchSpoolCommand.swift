@@ -147,7 +147,8 @@ struct BenchSpoolCommand: AsyncParsableCommand {
 }
 
 /// The batches one run appends: fixture slices round-robin over `sessions`, a durable group commit
-/// every `group` batches, until `target` uncompressed bytes.
+/// every `group` batches (synced while the next group is appended, as the Processor does), until
+/// `target` uncompressed bytes; the run ends when everything is durable.
 private struct Workload: Sendable {
     let slices: [[UInt8]]
     let target: Int
@@ -171,7 +172,7 @@ private struct Workload: Sendable {
 
     func append(to store: Spool, campaign: UUID) async throws -> Result {
         var written = 0, count = 0
-        var ticket: SpoolTicket?
+        var durability = PipelinedDurability(spool: store, groupSize: group)
         let clock = ContinuousClock()
         let started = clock.now
         while written < target {
@@ -179,12 +180,11 @@ private struct Workload: Sendable {
             let session = "bench-\(count % sessions)", seq = count / sessions
             let record = SpoolRecord(campaignID: campaign, session: session, seq: seq, eventCount: batch,
                                      firstTimestamp: 0, lastTimestamp: 0, pageURL: nil, events: events)
-            ticket = try store.write(record).1
+            try await durability.wrote(try store.write(record).1)
             written += events.count + 24
             count += 1
-            if count % group == 0, let ticket { try await store.waitDurable(ticket) }
         }
-        if let ticket { try await store.waitDurable(ticket) }
+        try await durability.finish()
         return Result(written: written, count: count, seconds: Self.seconds(clock.now - started), sessions: sessions, group: group)
     }
 
