@@ -45,6 +45,7 @@ let replaydDependencies: [Target.Dependency] = [
     .product(name: "Prometheus", package: "swift-prometheus"),
     .product(name: "UnixSignals", package: "swift-service-lifecycle"),
     .product(name: "PostgresNIO", package: "postgres-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
 ] + componentDependencies
 let pendingDefines: [SwiftSetting] = pendingComponents.map { SwiftSetting.define("PENDING_" + $0.uppercased()) }
 let replaydSettings: [SwiftSetting] = swiftSettings + pendingDefines

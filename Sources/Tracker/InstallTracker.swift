@@ -18,7 +18,10 @@ import Synchronization
 /// When that round trip reports the first sighting of the site on the day (`SETBIT` returned 0), a
 /// change of snippet version, or the first ping in a new `lastSeenResolution` interval, the sighting
 /// is queued; the background writer (``run()``) upserts queued sightings in batches, so a ping never
-/// waits on Postgres while Redis is up.
+/// waits on Postgres while Redis is up. A site that this process already recorded in the current
+/// `lastSeenResolution` interval of the day, with the same snippet version, costs no round trip at
+/// all (its bits are set and its last seen is current to the resolution), so a busy site's page
+/// loads cost Redis one script per interval per Collector.
 ///
 /// **Redis unreachable**: pings are upserted straight into Postgres (one row per ping) and status is
 /// read from Postgres. Redis is probed every `redisRetryInterval`; once it answers, the days written
@@ -97,10 +100,16 @@ public final class InstallTracker: Sendable, Service {
             }
         }
         let key = SiteDayKey(campaign: campaign.id, site: siteID, day: day)
+        let interval = resolutionInterval(millis)
+        if let interval, state.withLock({ $0.recent[key].map { $0.interval == interval && (version == nil || $0.version == version) } ?? false }) {
+            TrackerMetrics.ping(store: "recent")
+            return
+        }
 
         if redisReachable() {
             do {
                 if try await recordInRedis(key, host: host, sighting) { enqueue(key, sighting) }
+                if let interval { remember(key, interval: interval, version: version) }
                 redisAnswered()
                 TrackerMetrics.ping(store: "redis")
                 return
@@ -148,6 +157,21 @@ public final class InstallTracker: Sendable, Service {
         return firstToday || versionChanged || previousSeen.map { crossesResolution(from: $0, to: sighting.last) } ?? true
     }
 
+    /// The `lastSeenResolution` interval `millis` falls in; `nil` when every ping must be recorded.
+    private func resolutionInterval(_ millis: Int64) -> Int64? {
+        let resolution = Int64(configuration.lastSeenResolution.components.seconds * 1000
+            + configuration.lastSeenResolution.components.attoseconds / 1_000_000_000_000_000)
+        return resolution > 0 ? millis / resolution : nil
+    }
+
+    private func remember(_ key: SiteDayKey, interval: Int64, version: String?) {
+        state.withLock { state in
+            if state.recent.count >= configuration.siteCacheCapacity { state.recent.removeAll(keepingCapacity: true) }
+            let known = state.recent[key]?.version
+            state.recent[key] = (interval, version ?? known)
+        }
+    }
+
     private func crossesResolution(from previous: Int64, to now: Int64) -> Bool {
         let resolution = Int64(configuration.lastSeenResolution.components.seconds * 1000
             + configuration.lastSeenResolution.components.attoseconds / 1_000_000_000_000_000)
@@ -183,6 +207,8 @@ public final class InstallTracker: Sendable, Service {
     func redisFailed(_ error: any Error) {
         let first = state.withLock { state in
             defer { state.redisRetryAt = ContinuousClock.now + configuration.redisRetryInterval }
+            // Redis may come back without its data: record every site again once it answers.
+            state.recent.removeAll()
             return state.redisRetryAt == nil
         }
         if first {

@@ -10,8 +10,15 @@ import Metrics
 /// - `replayd_tracker_rewarms_total{kind}`: Redis rebuilt from Postgres, `full` or `partial`
 /// - `replayd_tracker_status_total{source}`: status answers by store (`redis` or `postgres`)
 enum TrackerMetrics {
+    static let redisPings = Counter(label: "replayd_tracker_pings_total", dimensions: [("store", "redis")])
+    static let recentPings = Counter(label: "replayd_tracker_pings_total", dimensions: [("store", "recent")])
+
     static func ping(store: String) {
-        Counter(label: "replayd_tracker_pings_total", dimensions: [("store", store)]).increment()
+        switch store {
+        case "redis": redisPings.increment()
+        case "recent": recentPings.increment()
+        default: Counter(label: "replayd_tracker_pings_total", dimensions: [("store", store)]).increment()
+        }
     }
     static let fallback = Counter(label: "replayd_tracker_fallback_total")
     static let pending = Gauge(label: "replayd_tracker_pending_upserts")

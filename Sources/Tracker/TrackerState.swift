@@ -15,6 +15,9 @@ struct TrackerState {
         }
     }
 
+    /// Site-days this process recorded in Redis, with the `lastSeenResolution` interval and version
+    /// of that sighting: a ping in the same interval with nothing new needs no round trip.
+    var recent: [SiteDayKey: (interval: Int64, version: String?)] = [:]
     /// Sightings waiting for the background writer.
     var pending: [SiteDayKey: Sighting] = [:]
     /// Sightings taken from `pending` by a writer and not yet confirmed by Postgres.

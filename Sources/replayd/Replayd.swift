@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `replayd`: the session-replay ingestion service. One executable; each service is a subcommand,
 /// `all` runs every service in one process for development.
@@ -13,6 +14,11 @@ struct Replayd: AsyncParsableCommand {
             """,
         subcommands: services + administration
     )
+
+    static func main() async {
+        ConcurrencyExecutor.installIfSuitable(arguments: CommandLine.arguments, environment: ProcessInfo.processInfo.environment)
+        await main(nil)
+    }
 
     static var services: [any ParsableCommand.Type] {
         var commands: [any ParsableCommand.Type] = [AllCommand.self, CollectorCommand.self]

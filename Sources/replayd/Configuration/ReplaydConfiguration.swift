@@ -23,6 +23,10 @@ struct ReplaydConfiguration: Sendable {
         var processorGroup = "replayd-processor"
         var messageTimeout: Duration = .seconds(10)
         var sessionTimeout: Duration = .seconds(10)
+        /// The Collector's producer: how long a record may wait to share a request with others, and
+        /// the compression of those requests.
+        var linger: Duration = .milliseconds(5)
+        var compression = "lz4"
     }
 
     struct S3: Sendable {
@@ -90,6 +94,12 @@ struct ReplaydConfiguration: Sendable {
             "REPLAYD_KAFKA_MESSAGE_TIMEOUT", default: config.kafka.messageTimeout, minimum: .milliseconds(100))
         config.kafka.sessionTimeout = reader.duration(
             "REPLAYD_KAFKA_SESSION_TIMEOUT", default: config.kafka.sessionTimeout, minimum: .seconds(1))
+        config.kafka.linger = reader.duration("REPLAYD_KAFKA_LINGER", default: config.kafka.linger)
+        if config.kafka.linger > .seconds(1) { reader.problem("REPLAYD_KAFKA_LINGER must be at most 1s (every batch waits for it)") }
+        config.kafka.compression = reader.string("REPLAYD_KAFKA_COMPRESSION", default: config.kafka.compression)
+        if !["none", "gzip", "snappy", "lz4", "zstd"].contains(config.kafka.compression) {
+            reader.problem("REPLAYD_KAFKA_COMPRESSION=\(config.kafka.compression) must be one of none, gzip, snappy, lz4, zstd")
+        }
         if config.kafka.brokers.split(separator: ",").contains(where: { !$0.contains(":") }) {
             reader.problem("REPLAYD_KAFKA_BROKERS=\(config.kafka.brokers) must be a comma-separated list of host:port")
         }

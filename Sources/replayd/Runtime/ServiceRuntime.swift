@@ -77,6 +77,8 @@ struct ServiceRuntime: Sendable {
         if components.contains(.collector) {
             var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: configuration.kafka.brokers)
             producerConfiguration.messageTimeout = configuration.kafka.messageTimeout
+            producerConfiguration.linger = configuration.kafka.linger
+            producerConfiguration.compression = configuration.kafka.compression
             let producer = try ResilientKafkaProducer(configuration: producerConfiguration, logger: logger)
             CollectorRoutes(
                 configuration: configuration.collector, campaigns: campaigns,

@@ -1,0 +1,21 @@
+import NIOCore
+import NIOPosix
+
+/// Where Swift Concurrency's jobs run. The HTTP-only services (`collector`, and `bench-ceiling`,
+/// which must measure the same HTTP stack) run them on NIO's event-loop threads: a request then
+/// never hops between NIO's threads and the global pool. Processes that do blocking spool work in
+/// tasks (`all`, `processor`) keep the default pool, so no event loop is ever blocked by a disk
+/// write or a compressor. `REPLAYD_NIO_EXECUTOR=0` turns it off.
+enum ConcurrencyExecutor {
+    static let eventLoopCommands: Set<String> = ["collector", "bench-ceiling"]
+
+    /// Installs NIO's singleton event-loop group as the global executor when the command is one of
+    /// ``eventLoopCommands``. Call first thing in `main`, before any task is created.
+    static func installIfSuitable(arguments: [String], environment: [String: String]) {
+        guard environment["REPLAYD_NIO_EXECUTOR"] != "0",
+              let command = arguments.dropFirst().first, eventLoopCommands.contains(command),
+              !arguments.contains("--playback")
+        else { return }
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+}
