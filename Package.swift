@@ -1,5 +1,4 @@
 // swift-tools-version:6.1
-import Foundation
 import PackageDescription
 
 // librdkafka >= 2.8 is built by `scripts/setup` into a project-local prefix (Debian bookworm's 2.0.2
@@ -8,33 +7,11 @@ import PackageDescription
 let rdkafkaPrefix = Context.environment["REPLAYD_RDKAFKA_PREFIX"]
     ?? Context.packageDirectory + "/.stack/opt/librdkafka"
 
-// Components still being written are built once their sources exist.
-func hasSources(_ target: String) -> Bool {
-    let path = Context.packageDirectory + "/Sources/" + target
-    let files = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-    return files.contains { $0.hasSuffix(".swift") }
-}
-let pendingComponents = ["Uploader", "Processor", "Tracker", "Playback"].filter {
-    !hasSources($0) || (Context.environment["REPLAYD_PENDING_TARGETS"] ?? "").split(separator: ",").contains(Substring($0))
-}
-
-/// The executable's command files that need a component, left out while it is pending.
-let commandFiles = [
-    "Processor": ["Commands/ProcessorCommand.swift", "Commands/DeadLetterCommand.swift", "Commands/BenchProcessorCommand.swift"],
-    "Tracker": ["Commands/InstallsCommand.swift"],
-    "Playback": ["Commands/TokenCommand.swift", "Commands/SessionsCommand.swift"],
-]
-let excludedCommands = pendingComponents.flatMap { commandFiles[$0] ?? [] }.filter {
-    FileManager.default.fileExists(atPath: Context.packageDirectory + "/Sources/replayd/" + $0)
-}
-
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
-let builtComponents: [String] = ["Uploader", "Processor", "Tracker", "Playback"].filter { !pendingComponents.contains($0) }
-let componentDependencies: [Target.Dependency] = builtComponents.map { Target.Dependency.target(name: $0) }
 let replaydDependencies: [Target.Dependency] = [
     "Core", "Kafka", "Redis", "Gzip", "Curl", "S3", "Database", "HTTPSupport", "Collector",
     .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -46,9 +23,8 @@ let replaydDependencies: [Target.Dependency] = [
     .product(name: "UnixSignals", package: "swift-service-lifecycle"),
     .product(name: "PostgresNIO", package: "postgres-nio"),
     .product(name: "NIOPosix", package: "swift-nio"),
-] + componentDependencies
-let pendingDefines: [SwiftSetting] = pendingComponents.map { SwiftSetting.define("PENDING_" + $0.uppercased()) }
-let replaydSettings: [SwiftSetting] = swiftSettings + pendingDefines
+    "Uploader", "Processor", "Tracker", "Playback",
+]
 
 let package = Package(
     name: "replayd",
@@ -213,8 +189,7 @@ let package = Package(
         .executableTarget(
             name: "replayd",
             dependencies: replaydDependencies,
-            exclude: excludedCommands,
-            swiftSettings: replaydSettings
+            swiftSettings: swiftSettings
         ),
 
         // MARK: tests mirror the targets
@@ -289,6 +264,3 @@ let package = Package(
     ]
 )
 
-package.targets.removeAll { target in
-    pendingComponents.contains { target.name == $0 || target.name == $0 + "Tests" }
-}

@@ -20,7 +20,7 @@ import Metrics
 /// | `replayd_upload_bytes_total` | counter | compressed bytes uploaded |
 /// | `replayd_uploads_total{method="put"\|"multipart"}` | counter | segments uploaded and indexed |
 /// | `replayd_upload_failures_total{stage="recover"\|"s3"\|"index"\|"delete"}` | counter | failed attempts (each is retried) |
-/// | `replayd_upload_aborted_multipart_total` | counter | abandoned multipart uploads aborted at start-up |
+/// | `replayd_upload_aborted_multipart_total` | counter | abandoned multipart uploads aborted (at start-up, and a killed run's upload of a segment once it is uploaded again) |
 ///
 /// Gauges are refreshed on every idle/age check (each ``SegmentUploaderConfiguration/checkInterval``)
 /// and at shutdown.

@@ -22,20 +22,14 @@ struct Replayd: AsyncParsableCommand {
 
     static var services: [any ParsableCommand.Type] {
         var commands: [any ParsableCommand.Type] = [AllCommand.self, CollectorCommand.self]
-        #if !PENDING_PROCESSOR
         commands.append(ProcessorCommand.self)
-        #endif
         return commands
     }
 
     static var administration: [any ParsableCommand.Type] {
         var commands: [any ParsableCommand.Type] = [MigrateCommand.self, CampaignCommand.self, TokenCommand.self, SessionsCommand.self]
-        #if !PENDING_PROCESSOR
         commands += [DeadLetterCommand.self, BenchProcessorCommand.self]
-        #endif
-        #if !PENDING_TRACKER
         commands.append(InstallsCommand.self)
-        #endif
         return commands + [S3Command.self, ConfigCommand.self, BenchCeilingCommand.self, BenchSpoolCommand.self]
     }
 }

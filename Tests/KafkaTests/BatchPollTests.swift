@@ -30,7 +30,8 @@ extension KafkaIntegrationTests {
                 }
                 let messages = Array(batches.joined())
                 #expect(messages.map(\.offset) == Array(0..<300).map(Int64.init))
-                #expect(messages.map { KafkaTest.text($0.value) } == (0..<300).map { "m\($0)" })
+                // Sent concurrently, so the log order of the values is the producer's; each once.
+                #expect(Set(messages.compactMap { KafkaTest.text($0.value) }) == Set((0..<300).map { "m\($0)" }))
                 #expect(batches.allSatisfy { $0.count <= 64 })
                 #expect(batches.count < 300, "records arrive in batches, not one per poll")
                 let started = ContinuousClock.now

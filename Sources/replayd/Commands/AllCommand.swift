@@ -9,13 +9,7 @@ struct AllCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try ReplaydConfiguration.load()
         Observability.bootstrap(logLevel: config.logLevel)
-        var components = Set(Component.allCases)
-        #if PENDING_PROCESSOR
-        components.remove(.processor)
-        #endif
-        #if PENDING_TRACKER
-        components.remove(.tracker)
-        #endif
+        let components = Set(Component.allCases)
         try await ServiceRuntime(configuration: config, components: components, logger: Logger(label: "replayd")).run()
     }
 }

@@ -13,9 +13,7 @@ struct CollectorCommand: AsyncParsableCommand {
         let config = try ReplaydConfiguration.load()
         Observability.bootstrap(logLevel: config.logLevel)
         var components: Set<Component> = [.collector]
-        #if !PENDING_TRACKER
         components.insert(.tracker)
-        #endif
         if playback { components.insert(.playback) }
         try await ServiceRuntime(configuration: config, components: components, logger: Logger(label: "replayd.collector")).run()
     }

@@ -13,12 +13,8 @@ import S3
 import ServiceLifecycle
 import UnixSignals
 import Uploader
-#if !PENDING_PROCESSOR
 import Processor
-#endif
-#if !PENDING_TRACKER
 import Tracker
-#endif
 
 /// The parts of replayd a process can run.
 enum Component: String, CaseIterable, Sendable {
@@ -56,13 +52,11 @@ struct ServiceRuntime: Sendable {
             checks.append(kafkaCheck)
         }
         if components.contains(.tracker) {
-            #if !PENDING_TRACKER
             let tracker = InstallTracker(redis: redis, postgres: postgres, configuration: configuration.tracker, logger: logger)
             let tokens = AnalystTokenStore(client: postgres, logger: logger)
             TrackerRoutes(tracker: tracker, campaigns: campaigns) { header, _ in await tokens.authorize(header) }
                 .register(on: router)
             services.append(tracker)
-            #endif
         }
         if components.contains(.playback) {
             var playback = PlaybackConfiguration.fromEnvironment()
@@ -107,9 +101,6 @@ struct ServiceRuntime: Sendable {
 
     /// Spool, segment uploader and the consumer-group processor.
     private func processorServices() async throws -> [any Service] {
-        #if PENDING_PROCESSOR
-        throw ReplaydError(code: "not_built", message: "this build has no Processor")
-        #else
         let s3 = try configuration.makeS3Client(logger: logger)
         let spool = try Spool(configuration: configuration.spoolConfiguration, logger: logger)
         let uploader = SegmentUploader(spool: spool, s3: s3, postgres: postgres, configuration: configuration.uploaderConfiguration,
@@ -130,7 +121,6 @@ struct ServiceRuntime: Sendable {
                                           ttl: processorConfiguration.campaignCacheTTL)
         let processor = BatchProcessor(configuration: processorConfiguration, spool: spool, campaigns: campaigns, logger: logger)
         return [uploader, processor]
-        #endif
     }
 
     private func campaignCache() -> CampaignCache {
