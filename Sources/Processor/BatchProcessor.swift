@@ -33,6 +33,7 @@ public final class BatchProcessor: Service, Sendable {
     private let flags = Mutex(Flags())
     private let rebalanceEvents = Mutex<[KafkaRebalanceEvent]>([])
     private let positions = Mutex<[KafkaTopicPartition: Int64]>([:])
+    private let polled = Atomic<Int>(0)
 
     private struct Flags {
         var stop = false
@@ -121,6 +122,17 @@ public final class BatchProcessor: Service, Sendable {
             return events
         }
     }
+
+    /// Records taken from the consumer so far (including redeliveries and those dropped at a rebalance).
+    public var recordsPolled: Int { polled.load(ordering: .relaxed) }
+
+    func countPolled(_ count: Int) {
+        polled.add(count, ordering: .relaxed)
+    }
+
+    /// Per assigned partition, the offset after the last record that is durable (in the spool or the
+    /// dead-letter topic) and whose offset was stored and sent for commit.
+    public var durablePositions: [KafkaTopicPartition: Int64] { positions.withLock { $0 } }
 
     func recordPosition(_ partition: KafkaTopicPartition, next offset: Int64) {
         positions.withLock { $0[partition] = offset }

@@ -72,6 +72,7 @@ final class ConsumerLoop {
             await retryDue()
             if let fatalFailure { throw fatalFailure }
             let messages = try await consumer.poll(maxMessages: configuration.maxPollRecords, timeout: pollTimeout())
+            processor.countPolled(messages.count)
             // The batch was fetched before any rebalance this poll served: drop what the revoked
             // partitions' next owner reads again from their committed offsets.
             let revoked = applyRebalanceEvents()
@@ -334,11 +335,13 @@ final class ConsumerLoop {
             }
         }
         guard !group.offsets.isEmpty else { return }
+        // Sent without waiting for the coordinator's answer (a round trip the loop would otherwise
+        // stall on for every group); a failed commit leaves the offsets stored for the next one,
+        // and close() commits synchronously.
         do {
-            try await consumer.commit()
+            try consumer.commitAsync()
             metrics.commitsOK.increment()
         } catch {
-            // The stored offsets are committed with the next commit (or on revocation / close).
             metrics.commitsFailed.increment()
             logger.warning("Offset commit failed: \(error)")
         }
