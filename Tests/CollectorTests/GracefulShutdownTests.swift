@@ -26,7 +26,7 @@ struct GracefulShutdownTests {
     func drainsInFlightRequests() async throws {
         try await CollectorHarness.run { harness in
             let campaign = try await harness.campaign()
-            let port = Int.random(in: 30_000...39_000)
+            let port = try TestStack.freePort()
             let router = Router(context: IngestRequestContext.self)
             router.add(middleware: DelayMiddleware())
             harness.routes().register(on: router)

@@ -4,7 +4,7 @@ import TestSupport
 /// `scripts/test-file-server`, started once per test process on a free port; it exits by itself.
 enum FileServer {
     static let baseURL: String = {
-        let port = Int.random(in: 42_000...47_999)
+        let port = (try? TestStack.freePort()) ?? 27_999
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("replayd-file-server-\(port)").path
         _ = try? shell("nohup scripts/test-file-server \(port) '\(directory)' 900 >/dev/null 2>&1 &")
         for _ in 0..<100 {

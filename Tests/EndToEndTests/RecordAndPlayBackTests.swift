@@ -59,7 +59,7 @@ struct RecordAndPlayBackTests {
         // The site: a page server on its own origin (as a customer's site would be).
         let site = Router()
         let rrweb = try Data(contentsOf: URL(fileURLWithPath: Self.rrwebRecord))
-        let port = Int.random(in: 40_000...49_000)
+        let port = try TestStack.freePort()
         let collector = "http://127.0.0.1:\(port)"
         let campaignBox = CampaignBox()
         site.get("/rrweb-record.js") { _, _ in

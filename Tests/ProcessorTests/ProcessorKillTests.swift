@@ -21,7 +21,7 @@ struct ProcessorKillTests {
                      "REPLAYD_KAFKA_SESSION_TIMEOUT": "6s", "REPLAYD_SPOOL_DIR": spool, "REPLAYD_SPOOL_IDLE_TIMEOUT": "2s",
                      "REPLAYD_PROCESSOR_INSTANCE": instance, "REPLAYD_LOG_LEVEL": "warning"]
                 }
-                let portA = Int.random(in: 50_000...54_999), portB = Int.random(in: 55_000...59_999)
+                let portA = try TestStack.freePort(), portB = try TestStack.freePort()
                 var a = try ReplaydProcess.start("processor", port: portA, environment: environment(spoolA, "a"))
                 let b = try ReplaydProcess.start("processor", port: portB, environment: environment(spoolB, "b"))
                 defer { a.stop(); b.stop() }

@@ -24,7 +24,7 @@ struct ProcessorS3OutageTests {
             try await ProcessorStack.withTopics(partitions: 4) { topic, deadLetters in
                 let group = TestStack.uniqueName("s3-outage-group")
                 let sessions = (0..<200).map { "o\($0)-\(UInt16.random(in: 0...UInt16.max))" }
-                let port = Int.random(in: 50_000...59_999)
+                let port = try TestStack.freePort()
                 let processor = try ReplaydProcess.start("processor", port: port, environment: [
                     "REPLAYD_KAFKA_TOPIC": topic, "REPLAYD_KAFKA_DLQ_TOPIC": deadLetters, "REPLAYD_KAFKA_GROUP": group,
                     "REPLAYD_KAFKA_SESSION_TIMEOUT": "6s", "REPLAYD_SPOOL_DIR": ProcessorStack.spoolDirectory(),

@@ -50,8 +50,8 @@ extension UploaderTests {
                 "REPLAYD_SPOOL_DIR": spool, "REPLAYD_SPOOL_IDLE_TIMEOUT": "2s", "REPLAYD_S3_PART_SIZE": "5MiB",
                 "REPLAYD_SEGMENT_MAX_BYTES": "64MiB", "REPLAYD_PROCESSOR_INSTANCE": "kill-test",
             ]) { $1 }
-            let collectorPort = Int.random(in: 40_000...44_999), firstPort = Int.random(in: 45_000...49_999)
-            let secondPort = Int.random(in: 50_000...54_999)
+            let collectorPort = try TestStack.freePort(), firstPort = try TestStack.freePort()
+            let secondPort = try TestStack.freePort()
             let collector = try ReplaydProcess.start("collector", port: collectorPort, environment: common)
             defer { collector.stop() }
             let first = try ReplaydProcess.start("processor", port: firstPort, environment: processorSettings.merging(

@@ -26,6 +26,8 @@ struct ReplaydConfiguration: Sendable {
         /// The Collector's producer: how long a record may wait to share a request with others, and
         /// the compression of those requests.
         var linger: Duration = .milliseconds(5)
+        /// Partitions of the batches topic when replayd creates it (Processors scale up to this).
+        var partitions: Int32 = 8
         var compression = "lz4"
     }
 
@@ -94,6 +96,7 @@ struct ReplaydConfiguration: Sendable {
             "REPLAYD_KAFKA_MESSAGE_TIMEOUT", default: config.kafka.messageTimeout, minimum: .milliseconds(100))
         config.kafka.sessionTimeout = reader.duration(
             "REPLAYD_KAFKA_SESSION_TIMEOUT", default: config.kafka.sessionTimeout, minimum: .seconds(1))
+        config.kafka.partitions = Int32(reader.int("REPLAYD_KAFKA_PARTITIONS", default: Int(config.kafka.partitions), range: 1...10_000))
         config.kafka.linger = reader.duration("REPLAYD_KAFKA_LINGER", default: config.kafka.linger)
         if config.kafka.linger > .seconds(1) { reader.problem("REPLAYD_KAFKA_LINGER must be at most 1s (every batch waits for it)") }
         config.kafka.compression = reader.string("REPLAYD_KAFKA_COMPRESSION", default: config.kafka.compression)

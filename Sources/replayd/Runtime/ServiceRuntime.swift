@@ -68,6 +68,9 @@ struct ServiceRuntime: Sendable {
                 logger: logger
             ).register(on: router)
         }
+        if components.contains(.collector) || components.contains(.processor) {
+            await ensureTopic(configuration.kafka.batchesTopic, partitions: configuration.kafka.partitions)
+        }
         if components.contains(.collector) {
             var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: configuration.kafka.brokers)
             producerConfiguration.messageTimeout = configuration.kafka.messageTimeout
@@ -86,6 +89,7 @@ struct ServiceRuntime: Sendable {
         OperationalRoutes(checks: Self.unique(checks), registry: Observability.registry).register(on: router)
         services.append(Application(
             router: router,
+            server: .http1WithContinue,
             configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "replayd"),
             logger: logger))
 
@@ -113,14 +117,24 @@ struct ServiceRuntime: Sendable {
         processorConfiguration.maxAttempts = configuration.processorMaxAttempts
         if let instance = configuration.processorInstance { processorConfiguration.instanceID = instance }
         try processorConfiguration.validate()
-        let admin = KafkaAdmin(bootstrapServers: configuration.kafka.brokers, logger: logger)
-        if (try? await admin.partitionCount(topic: configuration.kafka.deadLetterTopic)) == nil {
-            try? await admin.createTopic(configuration.kafka.deadLetterTopic, partitions: 1)
-        }
+        await ensureTopic(configuration.kafka.deadLetterTopic, partitions: 1)
         let campaigns = CampaignDirectory(store: CampaignStore(client: postgres, logger: logger),
                                           ttl: processorConfiguration.campaignCacheTTL)
         let processor = BatchProcessor(configuration: processorConfiguration, spool: spool, campaigns: campaigns, logger: logger)
         return [uploader, processor]
+    }
+
+    /// Creates `topic` when the brokers do not have it (best effort: with the brokers down, the
+    /// readiness check reports it and producing answers 503 until they are back).
+    private func ensureTopic(_ topic: String, partitions: Int32) async {
+        let admin = KafkaAdmin(bootstrapServers: configuration.kafka.brokers, logger: logger)
+        guard (try? await admin.partitionCount(topic: topic)) == nil else { return }
+        do {
+            try await admin.createTopic(topic, partitions: partitions)
+            logger.notice("created Kafka topic", metadata: ["topic": "\(topic)", "partitions": "\(partitions)"])
+        } catch {
+            logger.warning("could not create Kafka topic \(topic): \(error)")
+        }
     }
 
     private func campaignCache() -> CampaignCache {
