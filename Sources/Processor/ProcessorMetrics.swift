@@ -11,8 +11,8 @@ import Uploader
 /// | `replayd_processor_dead_letters_total` | counter | `reason` (a ``DeadLetterReason``) | records sent to the dead-letter topic |
 /// | `replayd_processor_lag` | gauge | `partition` = `topic[n]` | high watermark minus the next offset to process |
 /// | `replayd_processor_paused_partitions` | gauge | | partitions paused while a record waits for its retry |
-/// | `replayd_processor_commits_total` | counter | `result` = `ok`, `failed` | offset commits |
-/// | `replayd_processor_durable_wait_seconds` | timer | | time to make a round of spool writes durable |
+/// | `replayd_processor_commits_total` | counter | `result` = `ok`, `failed` | offset commits sent (asynchronously; a failure reported later is logged and the offsets go with the next commit) |
+/// | `replayd_processor_durable_wait_seconds` | timer | | time from a durable group's start until the loop found it durable |
 /// | `replayd_processor_spool_bytes` | gauge | | compressed bytes of the spool's segment files |
 /// | `replayd_processor_open_sessions` | gauge | | sessions the spool tracks |
 /// | `replayd_processor_rebalances_total` | counter | `event` = `assigned`, `revoked` | group rebalances seen by this instance |
