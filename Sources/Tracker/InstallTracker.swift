@@ -157,10 +157,15 @@ public final class InstallTracker: Sendable, Service {
         return firstToday || versionChanged || previousSeen.map { crossesResolution(from: $0, to: sighting.last) } ?? true
     }
 
+    /// `lastSeenResolution` in milliseconds (0: every ping is recorded).
+    private var resolutionMillis: Int64 {
+        let resolution = configuration.lastSeenResolution.components
+        return resolution.seconds * 1000 + resolution.attoseconds / 1_000_000_000_000_000
+    }
+
     /// The `lastSeenResolution` interval `millis` falls in; `nil` when every ping must be recorded.
     private func resolutionInterval(_ millis: Int64) -> Int64? {
-        let resolution = Int64(configuration.lastSeenResolution.components.seconds * 1000
-            + configuration.lastSeenResolution.components.attoseconds / 1_000_000_000_000_000)
+        let resolution = resolutionMillis
         return resolution > 0 ? millis / resolution : nil
     }
 
@@ -173,10 +178,8 @@ public final class InstallTracker: Sendable, Service {
     }
 
     private func crossesResolution(from previous: Int64, to now: Int64) -> Bool {
-        let resolution = Int64(configuration.lastSeenResolution.components.seconds * 1000
-            + configuration.lastSeenResolution.components.attoseconds / 1_000_000_000_000_000)
-        guard resolution > 0 else { return true }
-        return previous / resolution != now / resolution
+        guard let before = resolutionInterval(previous), let after = resolutionInterval(now) else { return true }
+        return before != after
     }
 
     static func checkReplies(_ replies: [RedisReply]) throws {

@@ -30,7 +30,7 @@ struct BenchProcessorCommand: AsyncParsableCommand {
         let config = try ReplaydConfiguration.load()
         Observability.bootstrapLogging(logLevel: .warning)
         let logger = Logger(label: "bench")
-        let slices = try Self.slices(fixtures)
+        let slices = try FixtureSlices.load(fixtures, eventsPerBatch: 20, movedToNow: true)
         let topic = "bench-processor-\(Int(Date().timeIntervalSince1970))"
         let admin = KafkaAdmin(bootstrapServers: config.kafka.brokers, logger: logger)
         try await admin.createTopic(topic, partitions: partitions)
@@ -173,22 +173,6 @@ struct BenchProcessorCommand: AsyncParsableCommand {
 
     static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
-    static func slices(_ directory: String) throws -> [[UInt8]] {
-        var slices: [[UInt8]] = []
-        let now = Date().timeIntervalSince1970 * 1000
-        for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted() where name.hasSuffix(".json") {
-            let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + name))
-            guard var events = try JSONSerialization.jsonObject(with: data) as? [[String: Any]], let first = events.first?["timestamp"] as? Double
-            else { continue }
-            for i in events.indices { events[i]["timestamp"] = ((events[i]["timestamp"] as? Double) ?? first) - first + now }
-            for start in stride(from: 0, to: events.count, by: 20) {
-                slices.append(Array(try JSONSerialization.data(withJSONObject: Array(events[start..<min(start + 20, events.count)]))))
-            }
-        }
-        guard !slices.isEmpty else { throw ValidationError("no fixtures in \(directory)") }
-        return slices
     }
 
     static func produce(_ messages: [KafkaOutgoingMessage], brokers: String, logger: Logger) async throws -> [Int32: Int64] {

@@ -42,16 +42,7 @@ struct BenchSpoolCommand: AsyncParsableCommand {
 
     func run() async throws {
         Observability.bootstrapLogging(logLevel: .warning)
-        var slices: [[UInt8]] = []
-        for name in try FileManager.default.contentsOfDirectory(atPath: fixtures).sorted() where name.hasSuffix(".json") {
-            let data = try Data(contentsOf: URL(fileURLWithPath: fixtures + "/" + name))
-            guard let events = try JSONSerialization.jsonObject(with: data) as? [Any] else { continue }
-            for start in stride(from: 0, to: events.count, by: batch) {
-                let slice = Array(events[start..<min(start + batch, events.count)])
-                slices.append(Array(try JSONSerialization.data(withJSONObject: slice)))
-            }
-        }
-        guard !slices.isEmpty else { throw ValidationError("no fixtures in \(fixtures)") }
+        let slices = try FixtureSlices.load(fixtures, eventsPerBatch: batch, movedToNow: false)
         let target = mib << 20
         if let reference {  // the same lines, untimed, for the gzip reference
             _ = FileManager.default.createFile(atPath: reference, contents: nil)
