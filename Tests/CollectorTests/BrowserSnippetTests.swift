@@ -12,21 +12,66 @@ import Synchronization
 import TestSupport
 import Testing
 
-/// Records what reached `/v1/batch` on the wire (encoding and type), for the browser test.
+/// Records what reached `/v1/batch` on the wire (encoding and type, in the order the answers left),
+/// counts the batch requests in flight, and can hold the first one back to put it on the wire at a
+/// page hide.
 final class WireLog: Sendable {
-    private let entries = Mutex<[(encoding: String?, type: String?, status: Int)]>([])
-    func append(encoding: String?, type: String?, status: Int) { entries.withLock { $0.append((encoding, type, status)) } }
-    var all: [(encoding: String?, type: String?, status: Int)] { entries.withLock { $0 } }
+    private struct State {
+        var entries: [(encoding: String?, type: String?, status: Int)] = []
+        var inFlight = 0
+        var arrived = 0
+    }
+    private let state = Mutex(State())
+    let holdFirst: Duration?
+
+    init(holdFirst: Duration? = nil) { self.holdFirst = holdFirst }
+
+    /// Called as a request arrives; returns how long to hold it.
+    func arrive() -> Duration? {
+        state.withLock { state in
+            state.inFlight += 1
+            state.arrived += 1
+            return state.arrived == 1 ? holdFirst : nil
+        }
+    }
+    func answered(encoding: String?, type: String?, status: Int) {
+        state.withLock { $0.entries.append((encoding, type, status)); $0.inFlight -= 1 }
+    }
+    var all: [(encoding: String?, type: String?, status: Int)] { state.withLock { $0.entries } }
+    /// At least `count` batches answered and none in flight.
+    func settled(answered count: Int) -> Bool { state.withLock { $0.entries.count >= count && $0.inFlight == 0 } }
 }
 
 struct WireLogMiddleware<Context: RequestContext>: RouterMiddleware {
     let log: WireLog
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let response = try await next(request, context)
-        if request.uri.path == "/v1/batch", request.method == .post {
-            log.append(encoding: request.headers[.contentEncoding], type: request.headers[.contentType], status: response.status.code)
+        guard request.uri.path == "/v1/batch", request.method == .post else { return try await next(request, context) }
+        if let hold = log.arrive() { try await Task.sleep(for: hold) }
+        do {
+            let response = try await next(request, context)
+            log.answered(encoding: request.headers[.contentEncoding], type: request.headers[.contentType], status: response.status.code)
+            return response
+        } catch {
+            log.answered(encoding: request.headers[.contentEncoding], type: request.headers[.contentType], status: 0)
+            throw error
         }
-        return response
+    }
+}
+
+/// Opened by the page (or by the test) once everything it sent was answered. The harness page's slow
+/// image waits for it, which keeps Chromium's `--dump-dom` open exactly as long as the page needs.
+final class PageGate: Sendable {
+    private let open = Mutex(false)
+    func release() { open.withLock { $0 = true } }
+    var isOpen: Bool { open.withLock { $0 } }
+    /// Waits until released or `condition` holds, at most `limit`; true when it opened.
+    func wait(limit: Duration, or condition: @Sendable () -> Bool = { false }) async throws -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if isOpen || condition() { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
     }
 }
 
@@ -38,19 +83,39 @@ struct BrowserSnippetTests {
         return dir + "/rrweb-record-1-1-3.js"
     }
 
-    /// A page recorded with rrweb and the snippet. It types, selects and clicks; with `next` it changes
-    /// its heading and navigates in the same tick, so the last events leave by `sendBeacon` on page hide.
-    static func page(key: String, title: String, next: String?) -> String {
-        let ending = next.map {
-            "setTimeout(function () { document.getElementById('heading').textContent = '\(title) done'; location.href = '\($0)'; }, 1500);"
-        } ?? "setTimeout(function () { document.getElementById('heading').textContent = '\(title) done'; }, 800);"
-        return """
+    /// Polls the snippet until nothing is queued or buffered, then runs `then` (JavaScript statements).
+    static func whenDrained(_ then: String) -> String {
+        "(function wait() { var s = window.replayd && window.replayd.stats; " +
+        "if (s && s.queued === 0 && s.buffered === 0) { \(then) } else { setTimeout(wait, 50); } })();"
+    }
+
+    /// Page 1 records typing, a select and a click and sends them with an explicit flush (by fetch,
+    /// gzip). Once they are answered it changes its heading and navigates in the same tick, so the
+    /// heading change can only leave by `sendBeacon` on page hide: the automatic flush is a minute away.
+    static func firstPage(key: String, next: String) -> String {
+        page(key: key, title: "Checkout", flushMs: 60_000, ending: """
+            setTimeout(function () { window.replayd.flush(); }, 800);
+            setTimeout(function () { \(whenDrained("document.getElementById('heading').textContent = 'Checkout done'; location.href = '\(next)';")) }, 900);
+            """)
+    }
+
+    /// Page 2 changes its heading, lets the automatic flush send it, and opens the gate once every
+    /// batch was answered.
+    static func secondPage(key: String) -> String {
+        page(key: key, title: "Thanks", flushMs: 300, ending: """
+            setTimeout(function () { document.getElementById('heading').textContent = 'Thanks done';
+              setTimeout(function () { \(whenDrained("fetch('/test/done');")) }, 100); }, 800);
+            """)
+    }
+
+    static func page(key: String, title: String, flushMs: Int, ending: String) -> String {
+        """
         <!doctype html><html><head><meta charset="utf-8"><title>\(title)</title></head><body>
         <h1 id="heading">\(title)</h1>
         <form><input id="name" value=""><select id="plan"><option>basic</option><option>pro</option></select>
         <label><input type="checkbox" id="terms"> terms</label></form>
         <script src="/test/rrweb-record.js"></script>
-        <script src="/snippet.js" data-key="\(key)" data-flush-ms="300"></script>
+        <script src="/snippet.js" data-key="\(key)" data-flush-ms="\(flushMs)"></script>
         <script>
           setTimeout(function () { var i = document.getElementById('name'); i.focus(); i.value = 'Ada Lovelace';
             i.dispatchEvent(new Event('input', { bubbles: true })); }, 200);
@@ -63,49 +128,22 @@ struct BrowserSnippetTests {
 
     /// Chromium's --dump-dom fires on the top page's load event; rrweb snapshots on its own page's load.
     /// So the recorded pages live in an iframe of a harness page whose slow image keeps the browser
-    /// open while they load, record, navigate and send.
+    /// open while they load, record, navigate and send: it loads once the gate opens (30 s at most).
     static let harnessPage = """
         <!doctype html><html><body><iframe src="/test/page1.html" width="1000" height="700"></iframe>
-        <img src="/test/slow?ms=5000" alt=""><p>harness done</p></body></html>
+        <img src="/test/slow" alt=""><p>harness done</p></body></html>
         """
 
     @Test("rrweb + snippet: every batch reaches Kafka in order, gzip on the wire, beacon on page hide")
     func recordsThroughTheCollector() async throws {
-        guard FileManager.default.fileExists(atPath: Self.rrwebRecordPath) else {
-            Issue.record("rrweb assets missing at \(Self.rrwebRecordPath): run scripts/setup")
-            return
-        }
         try await CollectorHarness.run { harness in
             let campaign = try await harness.campaign(origins: [])
             let wire = WireLog()
-            let router = Router(context: IngestRequestContext.self)
-            router.add(middleware: WireLogMiddleware(log: wire))
-            harness.routes().register(on: router)
-            let rrweb = try Data(contentsOf: URL(fileURLWithPath: Self.rrwebRecordPath))
-            router.get("/test/rrweb-record.js") { _, _ in
-                Response(status: .ok, headers: [.contentType: "application/javascript"], body: .init(byteBuffer: ByteBuffer(bytes: rrweb)))
-            }
-            let first = Self.page(key: campaign.publicKey, title: "Checkout", next: "/test/page2.html")
-            let second = Self.page(key: campaign.publicKey, title: "Thanks", next: nil)
-            router.get("/test/page1.html") { _, _ in Self.html(first) }
-            router.get("/test/page2.html") { _, _ in Self.html(second) }
-            router.get("/test/harness.html") { _, _ in Self.html(Self.harnessPage) }
-            router.get("/test/slow") { request, _ in
-                let ms = request.uri.queryParameters["ms"].flatMap { Int($0) } ?? 1000
-                try await Task.sleep(for: .milliseconds(ms))
-                return Response(status: .ok, headers: [.contentType: "image/gif"], body: .init(byteBuffer: ByteBuffer(string: "GIF89a")))
-            }
-            let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                                  logger: harness.logger)
-            try await app.test(.live) { client in
-                let origin = "http://127.0.0.1:\(client.port ?? 0)"
-                _ = try await harness.store.update(id: campaign.id, allowedOrigins: [origin])
-                let result = try await shellAsync("timeout 60 chromium --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage " +
-                              "--window-size=1280,800 --dump-dom \(origin)/test/harness.html 2>/dev/null")
-                #expect(result.output.contains("harness done"), "chromium did not finish the harness page: \(result.output.suffix(2000))")
-                // Beacons sent on page hide may land just after the page changed.
-                try await Task.sleep(for: .seconds(2))
-            }
+            let pages = [
+                "/test/page1.html": Self.firstPage(key: campaign.publicKey, next: "/test/page2.html"),
+                "/test/page2.html": Self.secondPage(key: campaign.publicKey),
+            ]
+            try await Self.browse(pages, harness: harness, campaign: campaign, wire: wire) { _ in false }
             let all = try await harness.records(expected: 1_000, wait: .seconds(20), settle: .seconds(2))
             try #require(all.count >= 3, "expected several batches, got \(all.count); wire: \(wire.all)")
             let sessions = Set(all.compactMap { $0.key.map { String(decoding: $0, as: UTF8.self) } })
@@ -117,8 +155,73 @@ struct BrowserSnippetTests {
             #expect(log.contains { $0.type?.hasPrefix("text/plain") == true }, "sendBeacon on page hide: \(log)")
             let bodies = all.map { String(decoding: $0.value, as: UTF8.self) }.joined()
             #expect(bodies.contains("Ada Lovelace"))
+            // Page 1 flushes by itself only once a minute: its heading change can only have left by beacon.
             #expect(bodies.contains("Checkout done"), "the beacon on page hide carried the last events of page 1")
             #expect(bodies.contains("Thanks done"))
+        }
+    }
+
+    @Test("a page hide while a batch is on the wire sends the rest by beacon and that batch only once")
+    func pageHideDuringAFetchSendsEveryBatchOnce() async throws {
+        try await CollectorHarness.run { harness in
+            let campaign = try await harness.campaign(origins: [])
+            // The first batch (sent by fetch) is held for 1.5 s, so page 1 hides while it is in flight.
+            let wire = WireLog(holdFirst: .milliseconds(1_500))
+            let first = Self.page(key: campaign.publicKey, title: "Checkout", flushMs: 60_000, ending: """
+                setTimeout(function () { window.replayd.flush(); }, 700);
+                setTimeout(function () { document.getElementById('heading').textContent = 'Checkout done';
+                  location.href = '/test/plain.html'; }, 900);
+                """)
+            let pages = ["/test/page1.html": first, "/test/plain.html": "<!doctype html><p>next page</p>"]
+            // No snippet on the next page to open the gate: it opens once two batches were answered
+            // and none is in flight (a re-sent first batch would be a third, answered last).
+            try await Self.browse(pages, harness: harness, campaign: campaign, wire: wire) { wire in
+                wire.settled(answered: 2)
+            }
+            let all = try await harness.records(expected: 1_000, wait: .seconds(20), settle: .seconds(2))
+            let log = wire.all
+            let seqs = all.compactMap { $0.header("seq").flatMap { Int(String(decoding: $0, as: UTF8.self)) } }
+            try #require(seqs.count >= 2, "expected the fetched batch and the beacon, got \(seqs); wire: \(log)")
+            #expect(seqs.sorted() == Array(0..<seqs.count), "every batch exactly once, no gaps: \(seqs); wire: \(log)")
+            // The scenario really happened: the beacon was answered before the held fetch.
+            #expect(log.first?.type?.hasPrefix("text/plain") == true && log.last?.encoding == "gzip",
+                    "the fetch was still in flight when the page hid: \(log)")
+            let bodies = all.map { String(decoding: $0.value, as: UTF8.self) }.joined()
+            #expect(bodies.contains("Ada Lovelace") && bodies.contains("Checkout done"))
+        }
+    }
+
+    /// Serves `pages` beside the Collector's routes and loads the harness page (which frames
+    /// `/test/page1.html`) in headless Chromium until the gate opens: by a page's `fetch('/test/done')`,
+    /// or when `ready` says so.
+    static func browse(_ pages: [String: String], harness: CollectorHarness, campaign: Campaign, wire: WireLog,
+                       ready: @escaping @Sendable (WireLog) -> Bool) async throws {
+        guard FileManager.default.fileExists(atPath: Self.rrwebRecordPath) else {
+            throw TestFailure("rrweb assets missing at \(Self.rrwebRecordPath): run scripts/setup")
+        }
+        let rrweb = try Data(contentsOf: URL(fileURLWithPath: Self.rrwebRecordPath))
+        let gate = PageGate()
+        let router = Router(context: IngestRequestContext.self)
+        router.add(middleware: WireLogMiddleware(log: wire))
+        harness.routes().register(on: router)
+        router.get("/test/rrweb-record.js") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/javascript"], body: .init(byteBuffer: ByteBuffer(bytes: rrweb)))
+        }
+        for (path, text) in pages { router.get(RouterPath(path)) { _, _ in Self.html(text) } }
+        router.get("/test/harness.html") { _, _ in Self.html(Self.harnessPage) }
+        router.get("/test/done") { _, _ in gate.release(); return Response(status: .noContent) }
+        router.get("/test/slow") { _, _ in
+            _ = try await gate.wait(limit: .seconds(30)) { ready(wire) }
+            return Response(status: .ok, headers: [.contentType: "image/gif"], body: .init(byteBuffer: ByteBuffer(string: "GIF89a")))
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: harness.logger)
+        try await app.test(.live) { client in
+            let origin = "http://127.0.0.1:\(client.port ?? 0)"
+            _ = try await harness.store.update(id: campaign.id, allowedOrigins: [origin])
+            let result = try await shellAsync("timeout 60 chromium --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage " +
+                          "--window-size=1280,800 --dump-dom \(origin)/test/harness.html 2>/dev/null")
+            #expect(result.output.contains("harness done"), "chromium did not finish the harness page: \(result.output.suffix(2000))")
+            #expect(gate.isOpen || ready(wire), "the page never reported that everything it sent was answered; wire: \(wire.all)")
         }
     }
 

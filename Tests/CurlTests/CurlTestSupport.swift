@@ -33,11 +33,6 @@ enum CurlTestSupport {
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// A fresh directory under the system temp directory, removed by ``remove()``.
 struct TemporaryDirectory {
     let path: String

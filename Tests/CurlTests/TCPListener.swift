@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 
 /// A TCP socket bound to 127.0.0.1 on an ephemeral port that listens but never accepts or answers:

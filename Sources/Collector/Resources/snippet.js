@@ -19,7 +19,7 @@
   var data = (script && script.dataset) || {};
   var state = {
     started: false, stopped: false, config: null, buffer: [], bufferBytes: 0, dropped: 0,
-    queue: [], sending: false, timer: null, stopRecording: null, attempt: 0
+    queue: [], sending: false, inflight: null, timer: null, stopRecording: null, attempt: 0
   };
 
   function storage(name, value) {
@@ -125,16 +125,28 @@
 
   // On page hide the page may be gone before a fetch finishes: hand what fits to sendBeacon
   // (text/plain, no preflight) and the rest to keepalive fetches; the browser finishes them.
+  // The batch whose fetch is already on the wire stays queued and is not sent twice: a keepalive
+  // fetch outlives the page, and if the page stays (a hidden tab) its answer removes the batch or
+  // its failure retries it.
   function beaconAll() {
     var rest = [];
     while (state.queue.length) {
-      var batch = state.queue.shift(), json = body(batch);
+      var batch = state.queue.shift();
+      if (batch === state.inflight) { rest.push(batch); continue; }
+      var json = body(batch);
       var sent = json.length < 60000 && navigator.sendBeacon &&
         navigator.sendBeacon(url("/v1/batch"), new Blob([json], { type: "text/plain" }));
       if (!sent) rest.push(batch);
     }
     state.queue = rest;
     if (rest.length) send(true);
+  }
+
+  // Takes a batch off the queue by identity: a page hide may have reordered or emptied the queue
+  // while the batch was on the wire, so "the first one" is not necessarily this batch any more.
+  function remove(batch) {
+    var i = state.queue.indexOf(batch);
+    if (i >= 0) state.queue.splice(i, 1);
   }
 
   function url(path) { return state.config.collector + path + "?key=" + encodeURIComponent(state.config.key); }
@@ -150,6 +162,9 @@
     state.sending = true;
     var batch = state.queue[0], json = body(batch);
     gzip(json).then(function (compressed) {
+      // A page hide while compressing handed this batch to sendBeacon: do not post it again.
+      if (state.queue.indexOf(batch) < 0) return null;
+      state.inflight = batch;
       var headers = { "Content-Type": "application/json" };
       if (compressed) headers["Content-Encoding"] = "gzip";
       var payload = compressed || json;
@@ -159,36 +174,45 @@
         keepalive: !!keepalive || size < 60000
       });
     }).then(function (response) {
+      if (!response) return null;
       return response.text().then(function (text) { return { status: response.status, response: response, text: text }; });
     }).then(function (r) {
-      state.sending = false;
-      if (r.status === 202) { state.queue.shift(); state.attempt = 0; return send(keepalive); }
+      state.sending = false; state.inflight = null;
+      if (!r) return send(keepalive);
+      if (r.status === 202) { remove(batch); state.attempt = 0; return send(keepalive); }
       var code = "";
       try { code = JSON.parse(r.text).error.code; } catch (e) {}
       if (code === "session_refused" || r.status === 401 || r.status === 403) return stop(code || String(r.status));
       if (r.status === 413) return split(batch);
       if (r.status === 429 || r.status === 503 || r.status >= 500) {
-        return retry(parseInt(r.response.headers.get("Retry-After") || "", 10));
+        return retry(batch, parseInt(r.response.headers.get("Retry-After") || "", 10));
       }
       // Any other 4xx will fail again as is: drop this batch, keep the session going.
       console.warn("replayd: batch " + batch.seq + " rejected: " + r.status + " " + r.text);
-      state.queue.shift(); send(keepalive);
-    }).catch(function () { state.sending = false; retry(NaN); });
+      remove(batch); send(keepalive);
+    }).catch(function () {
+      // Chromium rejects a keepalive fetch's promise as its document unloads, although the request
+      // goes on. Decide in a later task: an unloaded document runs none, so the batch is neither
+      // beaconed (it is still in flight) nor posted again; a page that lives on retries it.
+      setTimeout(function () { state.sending = false; state.inflight = null; retry(batch, NaN); }, 0);
+    });
   }
 
   // Never resend a 413 as is: halve the batch (new seqs keep the order), or drop a lone event.
   function split(batch) {
-    state.queue.shift();
+    var at = state.queue.indexOf(batch);
+    if (at < 0) return send();
+    state.queue.splice(at, 1);
     if (batch.events.length < 2) { state.dropped++; return send(); }
     var half = Math.ceil(batch.events.length / 2);
     var parts = [batch.events.slice(0, half), batch.events.slice(half)].map(function (events) { return { seq: nextSeq(), events: events }; });
-    state.queue = parts.concat(state.queue);
+    state.queue.splice.apply(state.queue, [at, 0].concat(parts));
     send();
   }
 
-  function retry(retryAfterSeconds) {
+  function retry(batch, retryAfterSeconds) {
     state.attempt++;
-    if (state.attempt > state.config.maxAttempts) { state.attempt = 0; state.queue.shift(); state.dropped++; }
+    if (state.attempt > state.config.maxAttempts) { state.attempt = 0; remove(batch); state.dropped++; }
     var backoff = Math.min(30000, 1000 * Math.pow(2, state.attempt - 1));
     var delay = retryAfterSeconds > 0 ? retryAfterSeconds * 1000 : backoff / 2 + Math.random() * backoff / 2;
     setTimeout(function () { send(); }, delay);
