@@ -58,23 +58,6 @@ struct WireLogMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Opened by the page (or by the test) once everything it sent was answered. The harness page's slow
-/// image waits for it, which keeps Chromium's `--dump-dom` open exactly as long as the page needs.
-final class PageGate: Sendable {
-    private let open = Mutex(false)
-    func release() { open.withLock { $0 = true } }
-    var isOpen: Bool { open.withLock { $0 } }
-    /// Waits until released or `condition` holds, at most `limit`; true when it opened.
-    func wait(limit: Duration, or condition: @Sendable () -> Bool = { false }) async throws -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if isOpen || condition() { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return false
-    }
-}
-
 @Suite("The snippet in a real headless Chromium", .serialized)
 struct BrowserSnippetTests {
     static var rrwebRecordPath: String {

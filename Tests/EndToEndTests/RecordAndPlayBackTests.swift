@@ -41,7 +41,10 @@ struct RecordAndPlayBackTests {
             i.dispatchEvent(new Event('input', { bubbles: true })); }, 300);
           setTimeout(function () { var s = document.getElementById('country'); s.value = 'Germany';
             s.dispatchEvent(new Event('change', { bubbles: true })); }, 600);
-          setTimeout(function () { document.getElementById('status').textContent = 'Order placed for Grace'; }, 900);
+          setTimeout(function () { document.getElementById('status').textContent = 'Order placed for Grace';
+            // Once every batch was answered (on Kafka), let the harness page finish loading.
+            setTimeout(function wait() { var s = window.replayd && window.replayd.stats;
+              if (s && s.queued === 0 && s.buffered === 0) fetch('/done'); else setTimeout(wait, 50); }, 100); }, 900);
         </script></body></html>
         """
     }
@@ -69,8 +72,12 @@ struct RecordAndPlayBackTests {
         site.get("/harness.html") { _, _ in
             Self.html("<!doctype html><iframe src=\"/page.html\" width=\"1000\" height=\"700\"></iframe><img src=\"/slow\"><p>harness done</p>")
         }
+        // The harness page's image loads once the recorded page says all it sent was answered (at most
+        // 30 s), which keeps Chromium's --dump-dom open exactly as long as the page needs.
+        let done = PageGate()
+        site.get("/done") { _, _ in done.release(); return Response(status: .noContent) }
         site.get("/slow") { _, _ in
-            try await Task.sleep(for: .seconds(4))
+            _ = try await done.wait(limit: .seconds(30))
             return Response(status: .ok, headers: [.contentType: "image/gif"], body: .init(byteBuffer: ByteBuffer(string: "GIF89a")))
         }
         let siteApp = Application(router: site, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
@@ -88,10 +95,12 @@ struct RecordAndPlayBackTests {
             let recording = try await shellAsync("timeout 60 chromium --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage "
                                       + "--window-size=1280,800 --dump-dom \(origin)/harness.html 2>/dev/null")
             #expect(recording.output.contains("harness done"))
+            #expect(done.isOpen, "the page never saw all its batches answered; replayd log: \(replayd.log.suffix(3000))")
 
             // 2. The Processor spools the batches; the idle segment closes and uploads; Postgres indexes it.
             var session: [String: Any]?
-            for _ in 0..<60 where session == nil {
+            let indexDeadline = ContinuousClock.now + .seconds(120)
+            while session == nil, ContinuousClock.now < indexDeadline {
                 let listed = try ReplaydProcess.command("sessions list --campaign \(campaignID) --json", environment: environment)
                 session = listed.split(separator: "\n").compactMap {
                     try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
@@ -105,7 +114,16 @@ struct RecordAndPlayBackTests {
             // 3. The events API returns the recording from S3 (with an analyst token).
             let token = try JSONSerialization.jsonObject(
                 with: Data(try ReplaydProcess.command("token create --name \(topic) --json", environment: environment).utf8)) as! [String: String]
-            let events = try HTTP.getJSON("\(collector)/v1/sessions/\(sessionID)/events?campaign=\(campaignID)", token: token["token"])
+            // The session is indexed with its first segment; a later batch may still be on its way
+            // to S3 in a second one. Wait (bounded) until the last recorded change is readable.
+            var events = try HTTP.getJSON("\(collector)/v1/sessions/\(sessionID)/events?campaign=\(campaignID)", token: token["token"])
+            let eventsDeadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < eventsDeadline,
+                  !(events.json.flatMap { try? JSONSerialization.data(withJSONObject: $0) }
+                        .map { String(decoding: $0, as: UTF8.self).contains("Order placed for Grace") } ?? false) {
+                try await Task.sleep(for: .milliseconds(500))
+                events = try HTTP.getJSON("\(collector)/v1/sessions/\(sessionID)/events?campaign=\(campaignID)", token: token["token"])
+            }
             #expect(events.status == 200)
             let array = try #require(events.json as? [[String: Any]])
             #expect(array.contains { $0["type"] as? Int == 2 }, "a full snapshot was recorded")
