@@ -152,6 +152,8 @@ public final class SegmentUploader: Service, Sendable {
         }
     }
 
+    /// Fills free upload slots. A slot keeps taking closed segments until none is left, so a backlog
+    /// drains at the speed of S3, not at one segment per slot per ``SegmentUploaderConfiguration/checkInterval``.
     private func startUploads(in group: inout DiscardingTaskGroup) {
         let free = runState.withLock { max(0, configuration.maxConcurrentUploads - $0.inFlight) }
         guard free > 0 else { return }
@@ -160,10 +162,22 @@ public final class SegmentUploader: Service, Sendable {
         runState.withLock { $0.inFlight += segments.count }
         for segment in segments {
             group.addTask {
-                await self.uploadWithRetry(segment)
+                var next: ClosedSegment? = segment
+                while let current = next {
+                    await self.uploadWithRetry(current)
+                    next = self.takeNextSegment()
+                }
                 self.runState.withLock { $0.inFlight -= 1 }
             }
         }
+    }
+
+    /// The next closed segment for a slot that just finished one; nil when there is none, or when the
+    /// task is cancelled or the shutdown deadline has passed.
+    private func takeNextSegment() -> ClosedSegment? {
+        if Task.isCancelled { return nil }
+        if let deadline = runState.withLock({ $0.deadline }), ContinuousClock.now >= deadline { return nil }
+        return spool.takeClosedSegments(limit: 1).first
     }
 
     /// Uploads until it succeeds, the task is cancelled, or the shutdown deadline passes (then the

@@ -5,9 +5,11 @@ public struct SegmentUploaderConfiguration: Sendable {
     /// How often due segments (idle, age) are closed and closed ones picked up.
     public var checkInterval: Duration = .seconds(1)
     /// Failed uploads retry forever (the file is kept) with exponential backoff and jitter between
-    /// these bounds.
+    /// these bounds. The cap is also how long uploads may lag once S3 is back after an outage (each
+    /// busy upload slot finishes its current wait), so it stays short; at most
+    /// ``maxConcurrentUploads`` requests per cap reach a failing S3.
     public var retryBaseDelay: Duration = .seconds(1)
-    public var retryMaxDelay: Duration = .seconds(60)
+    public var retryMaxDelay: Duration = .seconds(15)
     /// Prefix of every object key (see ``SegmentObjectKey``).
     public var keyPrefix: String = "sessions/"
     /// At start, multipart uploads under ``keyPrefix`` initiated longer ago than this are aborted

@@ -12,9 +12,13 @@ import ServiceLifecycle
 import TestSupport
 import Testing
 
-/// Slows every batch down so one is still in flight when shutdown starts.
+/// Slows every batch down so one is still in flight when shutdown starts; `entered` opens as a
+/// batch arrives.
 struct DelayMiddleware<Context: RequestContext>: RouterMiddleware {
+    let entered: PageGate
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.uri.path == "/v1/batch" else { return try await next(request, context) }
+        entered.release()
         try await Task.sleep(for: .milliseconds(800))
         return try await next(request, context)
     }
@@ -28,7 +32,8 @@ struct GracefulShutdownTests {
             let campaign = try await harness.campaign()
             let port = try TestStack.freePort()
             let router = Router(context: IngestRequestContext.self)
-            router.add(middleware: DelayMiddleware())
+            let entered = PageGate()
+            router.add(middleware: DelayMiddleware(entered: entered))
             harness.routes().register(on: router)
             let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
                                   logger: harness.logger)
@@ -48,7 +53,7 @@ struct GracefulShutdownTests {
                 }
                 try #require(up)
                 async let inFlight = curl.execute(request)
-                try await Task.sleep(for: .milliseconds(300))
+                try #require(try await entered.wait(limit: .seconds(10)), "the batch never reached the server")
                 await group.triggerGracefulShutdown()
                 let response = try await inFlight
                 #expect(response.status == 202, "the request in flight completes: \(String(decoding: response.body, as: UTF8.self))")

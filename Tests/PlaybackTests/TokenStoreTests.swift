@@ -48,12 +48,12 @@ struct TokenStoreTests {
     @Test("another process's revocation is seen once the cache entry expires")
     func cacheTTL() async throws {
         try await PlaybackHarness.run { harness in
-            let fast = AnalystTokenStore(client: harness.postgres, logger: harness.logger, cacheTTL: .milliseconds(300))
+            let fast = AnalystTokenStore(client: harness.postgres, logger: harness.logger, cacheTTL: .seconds(2))
             let (token, secret) = try await harness.tokens.create(name: "cached")
             #expect(await fast.authorize("Bearer \(secret)"))
             try await harness.tokens.revoke(id: token.id)  // another instance: `fast` still has it cached
             #expect(await fast.authorize("Bearer \(secret)"))
-            try await Task.sleep(for: .milliseconds(400))
+            try await Task.sleep(for: .milliseconds(2_200))
             #expect(!(await fast.authorize("Bearer \(secret)")))
         }
     }

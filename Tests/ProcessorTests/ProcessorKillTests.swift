@@ -33,7 +33,8 @@ struct ProcessorKillTests {
                 // Kill a once the group has committed some progress.
                 let admin = ProcessorStack.admin
                 var progressed = false
-                for _ in 0..<300 where !progressed {
+                let progressDeadline = ContinuousClock.now + .seconds(120)
+                while !progressed, ContinuousClock.now < progressDeadline {
                     try await Task.sleep(for: .milliseconds(100))
                     var committed: Int64 = 0
                     for partition in 0..<6 {

@@ -12,6 +12,10 @@ struct ProcessorS3OutageTests {
         try shell("pgrep -f '^[^ ]*weed server' || true").output.split(separator: "\n").map(String.init)
     }
 
+    static func segmentFiles(in directory: String) throws -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: directory))?.filter { $0.hasSuffix(".jsonl.gz") } ?? []
+    }
+
     static func metric(_ name: String, port: Int) throws -> Double {
         let text = try shell("curl -s http://127.0.0.1:\(port)/metrics").output
         return text.split(separator: "\n").filter { $0.hasPrefix(name) }
@@ -25,10 +29,13 @@ struct ProcessorS3OutageTests {
                 let group = TestStack.uniqueName("s3-outage-group")
                 let sessions = (0..<200).map { "o\($0)-\(UInt16.random(in: 0...UInt16.max))" }
                 let port = try TestStack.freePort()
+                let spool = ProcessorStack.spoolDirectory()
                 let processor = try ReplaydProcess.start("processor", port: port, environment: [
                     "REPLAYD_KAFKA_TOPIC": topic, "REPLAYD_KAFKA_DLQ_TOPIC": deadLetters, "REPLAYD_KAFKA_GROUP": group,
-                    "REPLAYD_KAFKA_SESSION_TIMEOUT": "6s", "REPLAYD_SPOOL_DIR": ProcessorStack.spoolDirectory(),
+                    "REPLAYD_KAFKA_SESSION_TIMEOUT": "6s", "REPLAYD_SPOOL_DIR": spool,
                     "REPLAYD_SPOOL_IDLE_TIMEOUT": "1s", "REPLAYD_LOG_LEVEL": "warning",
+                    // A frozen S3 accepts connections and never answers: requests fail after 3 s and retry.
+                    "REPLAYD_S3_STALL_TIMEOUT": "3s",
                 ])
                 defer { processor.stop() }
                 // Joined and consuming: the first half lands and uploads.
@@ -59,9 +66,21 @@ struct ProcessorS3OutageTests {
                 #expect(assignedAfter == assignedBefore, "the group rebalanced during the outage")
                 #expect(deadLettered == 0)
                 #expect(try await ProcessorStack.admin.watermarks(topic: deadLetters, partition: 0).high == 0, "nothing was dead-lettered")
+                #expect(failures > 0, "no upload failed (and was retried) while S3 was frozen")
                 print("upload attempts that failed during the outage (each retried): \(Int(failures))")
 
-                processor.stop()  // graceful: closes and uploads what is left
+                // S3 is back: the uploads in backoff go through, and a segment's file is deleted only
+                // once S3 confirmed it. Wait for that (bounded) rather than for a graceful stop, whose
+                // upload deadline may fall inside an upload's backoff.
+                let drainDeadline = ContinuousClock.now + .seconds(120)
+                var left = try Self.segmentFiles(in: spool)
+                while !left.isEmpty, ContinuousClock.now < drainDeadline {
+                    try await Task.sleep(for: .milliseconds(500))
+                    left = try Self.segmentFiles(in: spool)
+                }
+                #expect(left.isEmpty, "segments still in the spool 120 s after S3 came back: \(left.prefix(5))")
+                print("spool drained \(ContinuousClock.now - (drainDeadline - .seconds(120))) after S3 came back")
+                processor.stop()
                 let output = try await ProcessorStack.readOutput(prefix: "sessions/", campaign: campaign.id)
                 _ = ProcessorIntegrationTests.verify(output, sessions: sessions, seqs: 0..<10)
                 await ProcessorStack.deleteOutput(prefix: "sessions/\(campaign.id.uuidString.lowercased())/")

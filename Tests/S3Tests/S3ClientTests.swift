@@ -206,11 +206,12 @@ struct S3ClientTests {
         let key = TestStack.uniqueName("presign") + "/hello world.txt"
         let body = "presigned content \(UUID())"
         try await client.putObject(key: key, bytes: Array(body.utf8), contentType: "text/plain", metadata: [:])
-        let url = client.presignedGetURL(key: key, expires: .seconds(2))
+        // X-Amz-Date has whole seconds, so the link lives 4–5 s from here: room for a slow first fetch.
+        let url = client.presignedGetURL(key: key, expires: .seconds(5))
         let fetched = try shell("curl -sf '\(url)'")
         #expect(fetched.status == 0, "curl failed: \(fetched.output)")
         #expect(fetched.output == body)
-        try await Task.sleep(for: .seconds(3))
+        try await Task.sleep(for: .seconds(6))
         let expired = try shell("curl -s -o /dev/null -w '%{http_code}' '\(url)'")
         #expect(expired.output == "403", "an expired URL answered \(expired.output)")
         try await client.deleteObject(key: key)

@@ -1,7 +1,8 @@
 import Synchronization
 
-/// Opened by the page (or by the test) once everything it sent was answered. The harness page's slow
-/// image waits for it, which keeps Chromium's `--dump-dom` open exactly as long as the page needs.
+/// A flag a test waits on, opened by something it cannot time: a page's request once all it sent was
+/// answered, or a request reaching the server. Harness pages' slow images wait on it, which keeps
+/// Chromium's `--dump-dom` open exactly as long as the page needs.
 public final class PageGate: Sendable {
     private let open = Mutex(false)
     public init() {}

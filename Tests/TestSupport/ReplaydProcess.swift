@@ -30,8 +30,11 @@ public struct ReplaydProcess: Sendable {
             throw NSError(domain: "replayd", code: 1, userInfo: [NSLocalizedDescriptionKey: "could not start replayd: \(result.output)"])
         }
         let process = ReplaydProcess(pid: pid, port: port, logPath: log, environment: environment)
-        for _ in 0..<150 {
+        // A cold start on a loaded 2-core machine (debug build, recovering a spool) can take a while.
+        let deadline = ContinuousClock.now + .seconds(90)
+        while ContinuousClock.now < deadline {
             if (try? shell("curl -sf http://127.0.0.1:\(port)/readyz"))?.status == 0 { return process }
+            guard alive(pid) else { break }
             usleep(200_000)
         }
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""

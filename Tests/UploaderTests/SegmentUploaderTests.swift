@@ -152,6 +152,41 @@ extension UploaderTests {
             }
         }
 
+        /// Upload slots go on to the next closed segment as soon as one is done: a backlog does not
+        /// wait for the next check. With a check interval of a minute, every segment closed at the first
+        /// check is in S3 long before the second.
+        @Test(.timeLimit(.minutes(2)))
+        func aBacklogDrainsWithoutWaitingForTheNextCheck() async throws {
+            try await Fixture.withDatabase { postgres, campaign in
+                let directory = try Fixture.temporaryDirectory()
+                defer { try? FileManager.default.removeItem(atPath: directory) }
+                var spoolConfiguration = SpoolConfiguration(directory: directory)
+                spoolConfiguration.idleTimeout = .milliseconds(100)
+                let spool = try Spool(configuration: spoolConfiguration, logger: Fixture.logger)
+                let prefix = TestStack.uniqueName("test-backlog") + "/"
+                let s3 = Fixture.s3Client()
+                var configuration = Fixture.uploaderConfiguration(prefix: prefix)
+                configuration.checkInterval = .seconds(60)
+                configuration.maxConcurrentUploads = 2
+                let uploader = SegmentUploader(spool: spool, s3: s3, postgres: postgres, configuration: configuration, logger: Fixture.logger)
+                for session in 0..<20 {
+                    _ = try await spool.append(Fixture.record(campaign: campaign, session: "b\(session)", seq: 1, blob: Fixture.blob(session: session, seq: 1)))
+                }
+                try await Task.sleep(for: .milliseconds(200))  // all idle: the first check closes all 20
+                let running = Task { try await uploader.run() }
+                let deadline = ContinuousClock.now + .seconds(30)
+                var uploaded = 0
+                while uploaded < 20, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(200))
+                    uploaded = try await Fixture.keys(s3, prefix: prefix).count
+                }
+                running.cancel()
+                _ = try? await running.value
+                #expect(uploaded == 20, "segments in S3 before the second check: \(uploaded) of 20")
+                #expect(try Fixture.segmentFiles(in: directory).isEmpty)
+            }
+        }
+
         @Test(.timeLimit(.minutes(1)))
         func gracefulShutdownClosesAndUploadsEverything() async throws {
             try await Fixture.withDatabase { postgres, campaign in

@@ -1,4 +1,5 @@
 import Foundation
+import Curl
 import Logging
 import S3
 import Uploader
@@ -11,7 +12,10 @@ extension ReplaydConfiguration {
         s3Configuration.partSize = s3PartSize
         let credentials = AWSCredentials(accessKeyID: s3.accessKeyID ?? "", secretAccessKey: s3.secretAccessKey ?? "",
                                          sessionToken: s3.sessionToken)
-        return S3Client(configuration: s3Configuration, credentials: credentials, logger: logger)
+        var http = CurlClientConfiguration()
+        http.lowSpeedTime = s3StallTimeout
+        return S3Client(configuration: s3Configuration, credentials: credentials, logger: logger,
+                        http: CurlClient(configuration: http))
     }
 
     /// Spool settings from the environment.

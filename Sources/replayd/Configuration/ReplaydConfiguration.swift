@@ -55,6 +55,9 @@ struct ReplaydConfiguration: Sendable {
     var segmentMaxAge: Duration = .seconds(3600)
     var spoolMaxOpenSegments = 64
     var s3PartSize = 8 << 20
+    /// An S3 request that moves less than 1 KiB/s for this long fails (and is retried): a hung S3
+    /// endpoint is noticed instead of holding an upload slot.
+    var s3StallTimeout: Duration = .seconds(30)
     var processorInstance: String?
     var processorMaxAttempts = 5
     var uploadConcurrency = 4
@@ -147,6 +150,7 @@ struct ReplaydConfiguration: Sendable {
         config.segmentMaxAge = reader.duration("REPLAYD_SEGMENT_MAX_AGE", default: config.segmentMaxAge, minimum: .seconds(1))
         config.spoolMaxOpenSegments = reader.int("REPLAYD_SPOOL_MAX_OPEN", default: config.spoolMaxOpenSegments, range: 1...100_000)
         config.s3PartSize = reader.bytes("REPLAYD_S3_PART_SIZE", default: config.s3PartSize, range: (5 << 20)...(5 << 30))
+        config.s3StallTimeout = reader.duration("REPLAYD_S3_STALL_TIMEOUT", default: config.s3StallTimeout, minimum: .seconds(1))
         config.uploadConcurrency = reader.int("REPLAYD_UPLOAD_CONCURRENCY", default: config.uploadConcurrency, range: 1...64)
         config.tracker = TrackerConfiguration.load(from: &reader)
         config.processorInstance = reader.raw("REPLAYD_PROCESSOR_INSTANCE")
