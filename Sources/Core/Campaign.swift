@@ -30,3 +30,18 @@ public struct Campaign: Sendable, Equatable, Codable {
         return key
     }
 }
+
+extension Campaign {
+    /// Encodes as synthesized, with the id in lower case, as Postgres, S3 keys and logs spell it
+    /// (Foundation writes UUIDs in upper case).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id.uuidString.lowercased(), forKey: .id)
+        try container.encode(name, forKey: .name)
+        try container.encode(publicKey, forKey: .publicKey)
+        try container.encode(allowedOrigins, forKey: .allowedOrigins)
+        try container.encode(sessionsPerHour, forKey: .sessionsPerHour)
+        try container.encode(eventsPerSecond, forKey: .eventsPerSecond)
+        try container.encode(paused, forKey: .paused)
+    }
+}

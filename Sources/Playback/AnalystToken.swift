@@ -53,3 +53,16 @@ public struct AnalystToken: Sendable, Equatable, Codable {
         Array(SHA256.hash(data: Array(secret.utf8)))
     }
 }
+
+extension AnalystToken {
+    /// Encodes as synthesized, with ids in lower case (as Postgres and the rest of replayd spell them).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id.uuidString.lowercased(), forKey: .id)
+        try container.encode(name, forKey: .name)
+        try container.encodeIfPresent(campaignID?.uuidString.lowercased(), forKey: .campaignID)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encodeIfPresent(expiresAt, forKey: .expiresAt)
+        try container.encodeIfPresent(revokedAt, forKey: .revokedAt)
+    }
+}

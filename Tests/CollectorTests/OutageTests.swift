@@ -44,10 +44,19 @@ struct OutageTests {
                 let restart = try shell("scripts/stack up")
                 #expect(restart.status == 0, "\(restart.output)")
                 // Recovery: after the retry interval the limiter uses Redis again (its keys reappear).
+                // Until it does, the local policy refuses new sessions (its 2 are taken), so the first
+                // new session accepted is Redis's.
                 try await Task.sleep(for: .milliseconds(1_200))
-                let after = try await client.execute(uri: "/v1/batch", method: .post, headers: jsonHeaders,
-                                                     body: Fixtures.batch(key: campaign.publicKey, session: "r9", seq: 0))
-                #expect(after.status == .accepted)
+                var after = HTTPResponse.Status.serviceUnavailable
+                let recoveryDeadline = ContinuousClock.now + .seconds(15)
+                var attempt = 9
+                repeat {
+                    if attempt > 9 { try await Task.sleep(for: .milliseconds(500)) }
+                    after = try await client.execute(uri: "/v1/batch", method: .post, headers: jsonHeaders,
+                                                     body: Fixtures.batch(key: campaign.publicKey, session: "r\(attempt)", seq: 0)).status
+                    attempt += 1
+                } while after != .accepted && ContinuousClock.now < recoveryDeadline
+                #expect(after == .accepted, "no new session was admitted within 15 s of Redis's return")
                 let members = try await harness.redis.send("ZCARD", "rl:{\(campaign.id.uuidString.lowercased())}:sessions")
                 #expect(members.int == 1)
             }

@@ -78,3 +78,27 @@ struct UnitTests {
         #expect(campaignWide.signature(secret: "0123456789abcdef") != link.signature(secret: "0123456789abcdef"))
     }
 }
+
+@Suite("Analyst token JSON")
+struct AnalystTokenJSONTests {
+    @Test("ids are written in lower case, absent optionals are left out, and the record reads back")
+    func lowerCaseIDsRoundTrip() throws {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let created = Date(timeIntervalSince1970: 1_700_000_000)
+        let limited = AnalystToken(id: UUID(), name: "ops", campaignID: UUID(), createdAt: created, expiresAt: nil, revokedAt: nil)
+        let data = try encoder.encode(limited)
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(object["id"] as? String == limited.id.uuidString.lowercased())
+        #expect(object["campaignID"] as? String == limited.campaignID?.uuidString.lowercased())
+        #expect(object["expiresAt"] == nil && object["revokedAt"] == nil)
+        #expect(try decoder.decode(AnalystToken.self, from: data) == limited)
+
+        let everyCampaign = AnalystToken(id: UUID(), name: "all", campaignID: nil, createdAt: created, expiresAt: created, revokedAt: nil)
+        let all = try #require(try JSONSerialization.jsonObject(with: try encoder.encode(everyCampaign)) as? [String: Any])
+        #expect(all["campaignID"] == nil && all["expiresAt"] != nil)
+        #expect(try decoder.decode(AnalystToken.self, from: try encoder.encode(everyCampaign)) == everyCampaign)
+    }
+}

@@ -99,6 +99,9 @@ struct TrackerRoutesTests {
                     #expect(status.sites.allSatisfy { $0.snippetVersion == "1.4.0" })
                     #expect(status.daily.count == 30)
                     #expect(status.daily.last?.activeSites == 2)
+                    #expect(status.campaignID == campaign.id)
+                    let object = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+                    #expect(object?["campaignID"] as? String == campaign.id.uuidString.lowercased(), "ids in lower case, as everywhere else")
                 }
             }
         }
