@@ -66,7 +66,7 @@ public struct InstallStatus: Sendable, Codable, Equatable {
     /// A JSON encoder for statuses: dates as ISO 8601 with milliseconds, keys sorted.
     public static func jsonEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             let formatter = ISO8601DateFormatter()
             formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]

@@ -50,7 +50,7 @@ struct CampaignCommand: AsyncParsableCommand {
             let campaigns = try await CampaignCommand.withStore { try await $0.list() }
             if json {
                 let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
                 print(String(decoding: try encoder.encode(campaigns), as: UTF8.self))
                 return
             }

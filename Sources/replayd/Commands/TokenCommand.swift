@@ -63,7 +63,7 @@ struct TokenCommand: AsyncParsableCommand {
             let tokens = try await TokenCommand.withStore { store, _, _ in try await store.list() }
             if json {
                 let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
                 encoder.dateEncodingStrategy = .iso8601
                 print(String(decoding: try encoder.encode(tokens), as: UTF8.self))
                 return
