@@ -2,7 +2,7 @@ import Foundation
 
 /// A recording configuration: one public key, the origins allowed to send with it, and limits.
 public struct Campaign: Sendable, Equatable, Codable {
-    public var id: UUID
+    @LowercasedUUID public var id: UUID
     public var name: String
     public var publicKey: String
     public var allowedOrigins: [String]
@@ -28,20 +28,5 @@ public struct Campaign: Sendable, Equatable, Codable {
         var key = "pk_"
         for _ in 0..<26 { key.unicodeScalars.append(Unicode.Scalar(alphabet[Int.random(in: 0..<62, using: &generator)])) }
         return key
-    }
-}
-
-extension Campaign {
-    /// Encodes as synthesized, with the id in lower case, as Postgres, S3 keys and logs spell it
-    /// (Foundation writes UUIDs in upper case).
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id.uuidString.lowercased(), forKey: .id)
-        try container.encode(name, forKey: .name)
-        try container.encode(publicKey, forKey: .publicKey)
-        try container.encode(allowedOrigins, forKey: .allowedOrigins)
-        try container.encode(sessionsPerHour, forKey: .sessionsPerHour)
-        try container.encode(eventsPerSecond, forKey: .eventsPerSecond)
-        try container.encode(paused, forKey: .paused)
     }
 }

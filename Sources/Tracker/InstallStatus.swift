@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// A campaign's install status, as answered by `GET /v1/campaigns/{id}/installs` and
@@ -26,7 +27,7 @@ public struct InstallStatus: Sendable, Codable, Equatable {
         public var activeSites: Int
     }
 
-    public var campaignID: UUID
+    @LowercasedUUID public var campaignID: UUID
     public var source: Source
     public var today: UTCDay
     public var from: UTCDay
@@ -89,24 +90,5 @@ public struct InstallStatus: Sendable, Codable, Equatable {
             return date
         }
         return decoder
-    }
-}
-
-extension InstallStatus {
-    /// Encodes as synthesized, with the campaign id in lower case (as Postgres and the rest of
-    /// replayd spell it).
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(campaignID.uuidString.lowercased(), forKey: .campaignID)
-        try container.encode(source, forKey: .source)
-        try container.encode(today, forKey: .today)
-        try container.encode(from, forKey: .from)
-        try container.encode(to, forKey: .to)
-        try container.encode(silentDays, forKey: .silentDays)
-        try container.encode(installedSites, forKey: .installedSites)
-        try container.encode(activeToday, forKey: .activeToday)
-        try container.encode(sites, forKey: .sites)
-        try container.encode(daily, forKey: .daily)
-        try container.encode(silent, forKey: .silent)
     }
 }
