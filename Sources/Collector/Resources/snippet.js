@@ -14,7 +14,7 @@
 (function () {
   "use strict";
   if (window.replayd && window.replayd.started) return;
-  var VERSION = "1.0.0";
+  var VERSION = "1.0.1";
   var script = document.currentScript;
   var data = (script && script.dataset) || {};
   var state = {
