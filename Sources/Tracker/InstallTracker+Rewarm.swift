@@ -37,7 +37,11 @@ extension InstallTracker {
         } catch {
             state.withLock { $0.requestRewarm(need) }
             if let error = error as? RedisError, error.isConnectionError { redisFailed(error) }
-            logger.warning("rewarming Redis from PostgreSQL failed; will retry", metadata: ["error": "\(error)"])
+            if error is CancellationError || Task.isCancelled {
+                logger.debug("rewarming Redis from PostgreSQL stopped by shutdown; the next start rewarms")
+            } else {
+                logger.warning("rewarming Redis from PostgreSQL failed; will retry", metadata: ["error": "\(error)"])
+            }
         }
         state.withLock { $0.rewarming = false }
     }

@@ -9,12 +9,19 @@ import TestSupport
 import Testing
 @testable import Tracker
 
+final class CreatedCampaigns: Sendable {
+    let ids = Mutex<[UUID]>([])
+}
+
 /// The real stack for tracker tests: Postgres (migrated) and Redis, with unique campaigns per test.
 struct TrackerHarness: Sendable {
     let postgres: PostgresClient
     let redis: RedisClient
     let store: CampaignStore
     let logger: Logger
+    /// Campaigns this run created: their sites and site-days are deleted afterwards, so the shared
+    /// dev database (and every full rewarm over it) does not grow with each test run.
+    let created = CreatedCampaigns()
 
     static func run(_ body: @Sendable (TrackerHarness) async throws -> Void) async throws {
         let logger = Logger(label: "test.tracker")
@@ -26,13 +33,30 @@ struct TrackerHarness: Sendable {
         let database = try DatabaseConfiguration(url: TestStack.postgresURL)
         try await PostgresClient.withClient(database, logger: logger) { postgres in
             try await Migrator(logger: logger).migrate(postgres)
-            try await body(TrackerHarness(postgres: postgres, redis: redis,
-                                          store: CampaignStore(client: postgres, logger: logger), logger: logger))
+            let harness = TrackerHarness(postgres: postgres, redis: redis, store: CampaignStore(client: postgres, logger: logger), logger: logger)
+            let outcome: Result<Void, any Error>
+            do { try await body(harness); outcome = .success(()) } catch { outcome = .failure(error) }
+            await harness.deleteSightings()
+            try outcome.get()
         }
     }
 
     func campaign(origins: [String] = ["https://shop.example.com", "https://*.example.org"]) async throws -> Campaign {
-        try await store.create(.init(name: TestStack.uniqueName("tracker"), allowedOrigins: origins))
+        let campaign = try await store.create(.init(name: TestStack.uniqueName("tracker"), allowedOrigins: origins))
+        created.ids.withLock { $0.append(campaign.id) }
+        return campaign
+    }
+
+    /// Best effort (a test that stopped Postgres may leave it down for a moment).
+    func deleteSightings() async {
+        let ids = created.ids.withLock { $0 }
+        guard !ids.isEmpty else { return }
+        do {
+            try await postgres.query("DELETE FROM site_days WHERE campaign_id = ANY(\(ids))", logger: logger)
+            try await postgres.query("DELETE FROM sites WHERE campaign_id = ANY(\(ids))", logger: logger)
+        } catch {
+            logger.warning("could not delete the test campaigns' sightings", metadata: ["error": "\(error)"])
+        }
     }
 
     func tracker(clock: TestClock, configure: (inout TrackerConfiguration) -> Void = { _ in }) -> InstallTracker {
