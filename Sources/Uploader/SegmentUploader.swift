@@ -163,8 +163,8 @@ public final class SegmentUploader: Service, Sendable {
         for segment in segments {
             group.addTask {
                 var next: ClosedSegment? = segment
-                while let current = next {
-                    await self.uploadWithRetry(current)
+                // A segment given back (stopping) ends the slot, so it is not taken again at once.
+                while let current = next, await self.uploadWithRetry(current) {
                     next = self.takeNextSegment()
                 }
                 self.runState.withLock { $0.inFlight -= 1 }
@@ -180,15 +180,16 @@ public final class SegmentUploader: Service, Sendable {
         return spool.takeClosedSegments(limit: 1).first
     }
 
-    /// Uploads until it succeeds, the task is cancelled, or the shutdown deadline passes (then the
-    /// segment goes back to the spool's queue; its file stays).
-    func uploadWithRetry(_ segment: ClosedSegment) async {
+    /// Uploads until it succeeds (true), the task is cancelled, or the shutdown deadline passes (then
+    /// the segment goes back to the spool's queue, its file stays, and the result is false).
+    @discardableResult
+    func uploadWithRetry(_ segment: ClosedSegment) async -> Bool {
         var segment = segment
         var attempt = 0
         while true {
             do {
                 try await uploadOnce(&segment)
-                return
+                return true
             } catch {
                 attempt += 1
                 let delay = backoff(attempt: attempt)
@@ -197,7 +198,7 @@ public final class SegmentUploader: Service, Sendable {
                 ])
                 guard await sleepUnlessStopping(delay) else {
                     spool.releaseSegment(segment)
-                    return
+                    return false
                 }
             }
         }

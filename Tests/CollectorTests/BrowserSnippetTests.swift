@@ -12,28 +12,33 @@ import Synchronization
 import TestSupport
 import Testing
 
-/// Records what reached `/v1/batch` on the wire (encoding and type, in the order the answers left),
-/// counts the batch requests in flight, and can hold the first one back to put it on the wire at a
-/// page hide.
+/// Records what reached `/v1/batch` on the wire (encoding and type, in the order the answers left,
+/// and when each request arrived), counts the batch requests in flight, and can hold the first one
+/// back (to put it on the wire at a page hide) or refuse it with `503` and `Retry-After`.
 final class WireLog: Sendable {
     private struct State {
         var entries: [(encoding: String?, type: String?, status: Int)] = []
         var inFlight = 0
-        var arrived = 0
+        var arrivals: [ContinuousClock.Instant] = []
     }
     private let state = Mutex(State())
     let holdFirst: Duration?
+    let refuseFirstFor: Int?
 
-    init(holdFirst: Duration? = nil) { self.holdFirst = holdFirst }
+    init(holdFirst: Duration? = nil, refuseFirstFor retryAfterSeconds: Int? = nil) {
+        self.holdFirst = holdFirst
+        refuseFirstFor = retryAfterSeconds
+    }
 
-    /// Called as a request arrives; returns how long to hold it.
-    func arrive() -> Duration? {
+    /// Called as a request arrives; says whether it is the first.
+    func arrive() -> Bool {
         state.withLock { state in
             state.inFlight += 1
-            state.arrived += 1
-            return state.arrived == 1 ? holdFirst : nil
+            state.arrivals.append(.now)
+            return state.arrivals.count == 1
         }
     }
+    var arrivals: [ContinuousClock.Instant] { state.withLock { $0.arrivals } }
     func answered(encoding: String?, type: String?, status: Int) {
         state.withLock { $0.entries.append((encoding, type, status)); $0.inFlight -= 1 }
     }
@@ -46,8 +51,16 @@ struct WireLogMiddleware<Context: RequestContext>: RouterMiddleware {
     let log: WireLog
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.uri.path == "/v1/batch", request.method == .post else { return try await next(request, context) }
-        if let hold = log.arrive() { try await Task.sleep(for: hold) }
+        let first = log.arrive()
         do {
+            if first, let seconds = log.refuseFirstFor {
+                log.answered(encoding: request.headers[.contentEncoding], type: request.headers[.contentType], status: 503)
+                return Response(status: .serviceUnavailable,
+                                headers: [.contentType: "application/json", .retryAfter: String(seconds),
+                                          .accessControlAllowOrigin: request.headers[.origin] ?? "*"],
+                                body: .init(byteBuffer: ByteBuffer(string: #"{"error":{"code":"unavailable","message":"test: try again later"}}"#)))
+            }
+            if first, let hold = log.holdFirst { try await Task.sleep(for: hold) }
             let response = try await next(request, context)
             log.answered(encoding: request.headers[.contentEncoding], type: request.headers[.contentType], status: response.status.code)
             return response
@@ -67,9 +80,11 @@ struct BrowserSnippetTests {
     }
 
     /// Polls the snippet until nothing is queued or buffered, then runs `then` (JavaScript statements).
-    static func whenDrained(_ then: String) -> String {
+    /// With `flushing`, it also sends what is buffered on each round (for pages whose own flush
+    /// interval is long).
+    static func whenDrained(_ then: String, flushing: Bool = false) -> String {
         "(function wait() { var s = window.replayd && window.replayd.stats; " +
-        "if (s && s.queued === 0 && s.buffered === 0) { \(then) } else { setTimeout(wait, 50); } })();"
+        "if (s && s.queued === 0 && s.buffered === 0) { \(then) } else { \(flushing ? "window.replayd.flush(); " : "")setTimeout(wait, 50); } })();"
     }
 
     /// Page 1 records typing, a select and a click and sends them with an explicit flush (by fetch,
@@ -78,7 +93,7 @@ struct BrowserSnippetTests {
     static func firstPage(key: String, next: String) -> String {
         page(key: key, title: "Checkout", flushMs: 60_000, ending: """
             setTimeout(function () { window.replayd.flush(); }, 800);
-            setTimeout(function () { \(whenDrained("document.getElementById('heading').textContent = 'Checkout done'; location.href = '\(next)';")) }, 900);
+            setTimeout(function () { \(whenDrained("document.getElementById('heading').textContent = 'Checkout done'; location.href = '\(next)';", flushing: true)) }, 900);
             """)
     }
 
@@ -152,8 +167,10 @@ struct BrowserSnippetTests {
             let wire = WireLog(holdFirst: .milliseconds(1_500))
             let first = Self.page(key: campaign.publicKey, title: "Checkout", flushMs: 60_000, ending: """
                 setTimeout(function () { window.replayd.flush(); }, 700);
-                setTimeout(function () { document.getElementById('heading').textContent = 'Checkout done';
-                  location.href = '/test/plain.html'; }, 900);
+                // Hide only once the server holds the fetch (not while the page still compresses it).
+                setTimeout(function wait() { fetch('/test/arrived').then(function (r) {
+                  if (r.status !== 200) return setTimeout(wait, 50);
+                  document.getElementById('heading').textContent = 'Checkout done'; location.href = '/test/plain.html'; }); }, 750);
                 """)
             let pages = ["/test/page1.html": first, "/test/plain.html": "<!doctype html><p>next page</p>"]
             // No snippet on the next page to open the gate: it opens once two batches were answered
@@ -169,6 +186,31 @@ struct BrowserSnippetTests {
             // The scenario really happened: the beacon was answered before the held fetch.
             #expect(log.first?.type?.hasPrefix("text/plain") == true && log.last?.encoding == "gzip",
                     "the fetch was still in flight when the page hid: \(log)")
+            let bodies = all.map { String(decoding: $0.value, as: UTF8.self) }.joined()
+            #expect(bodies.contains("Ada Lovelace") && bodies.contains("Checkout done"))
+        }
+    }
+
+    @Test("a 503 with Retry-After holds every send until it passes, then the batch goes through once")
+    func retryAfterIsHonoured() async throws {
+        try await CollectorHarness.run { harness in
+            let campaign = try await harness.campaign(origins: [])
+            let wire = WireLog(refuseFirstFor: 2)
+            // The automatic flush runs every 300 ms and more events keep coming: none of that may
+            // send before the 2 s the Collector asked for.
+            let first = Self.page(key: campaign.publicKey, title: "Checkout", flushMs: 300, ending: """
+                setTimeout(function () { document.getElementById('heading').textContent = 'Checkout busy'; }, 900);
+                setTimeout(function () { document.getElementById('heading').textContent = 'Checkout done';
+                  setTimeout(function () { \(Self.whenDrained("fetch('/test/done');")) }, 100); }, 1600);
+                """)
+            try await Self.browse(["/test/page1.html": first], harness: harness, campaign: campaign, wire: wire) { _ in false }
+            let all = try await harness.records(expected: 1_000, wait: .seconds(20), settle: .seconds(2))
+            let arrivals = wire.arrivals
+            try #require(arrivals.count >= 2, "the refused batch was never sent again; wire: \(wire.all)")
+            #expect(arrivals[1] - arrivals[0] >= .milliseconds(1_900),
+                    "the second send came \(arrivals[1] - arrivals[0]) after a 503 with Retry-After: 2")
+            let seqs = all.compactMap { $0.header("seq").flatMap { Int(String(decoding: $0, as: UTF8.self)) } }
+            #expect(seqs == Array(0..<seqs.count), "every batch once, in order: \(seqs)")
             let bodies = all.map { String(decoding: $0.value, as: UTF8.self) }.joined()
             #expect(bodies.contains("Ada Lovelace") && bodies.contains("Checkout done"))
         }
@@ -193,6 +235,7 @@ struct BrowserSnippetTests {
         for (path, text) in pages { router.get(RouterPath(path)) { _, _ in Self.html(text) } }
         router.get("/test/harness.html") { _, _ in Self.html(Self.harnessPage) }
         router.get("/test/done") { _, _ in gate.release(); return Response(status: .noContent) }
+        router.get("/test/arrived") { _, _ in Response(status: wire.arrivals.isEmpty ? .noContent : .ok) }
         router.get("/test/slow") { _, _ in
             _ = try await gate.wait(limit: .seconds(30)) { ready(wire) }
             return Response(status: .ok, headers: [.contentType: "image/gif"], body: .init(byteBuffer: ByteBuffer(string: "GIF89a")))

@@ -19,7 +19,7 @@
   var data = (script && script.dataset) || {};
   var state = {
     started: false, stopped: false, config: null, buffer: [], bufferBytes: 0, dropped: 0,
-    queue: [], sending: false, inflight: null, timer: null, stopRecording: null, attempt: 0
+    queue: [], sending: false, inflight: null, retryAt: 0, timer: null, stopRecording: null, attempt: 0
   };
 
   function storage(name, value) {
@@ -159,6 +159,8 @@
 
   function send(keepalive) {
     if (state.sending || state.stopped || !state.queue.length) return;
+    // A retry is waiting (backoff or Retry-After): the periodic flush must not jump it.
+    if (!keepalive && Date.now() < state.retryAt) return;
     state.sending = true;
     var batch = state.queue[0], json = body(batch);
     gzip(json).then(function (compressed) {
@@ -179,7 +181,7 @@
     }).then(function (r) {
       state.sending = false; state.inflight = null;
       if (!r) return send(keepalive);
-      if (r.status === 202) { remove(batch); state.attempt = 0; return send(keepalive); }
+      if (r.status === 202) { remove(batch); state.attempt = 0; state.retryAt = 0; return send(keepalive); }
       var code = "";
       try { code = JSON.parse(r.text).error.code; } catch (e) {}
       if (code === "session_refused" || r.status === 401 || r.status === 403) return stop(code || String(r.status));
@@ -198,7 +200,9 @@
     });
   }
 
-  // Never resend a 413 as is: halve the batch (new seqs keep the order), or drop a lone event.
+  // Never resend a 413 as is: halve the batch, or drop a lone event. The halves take new seqs, so
+  // batches already queued behind it sort before them; the snippet keeps batches well under the
+  // Collector's limit (maxBatchBytes), so this only happens when the server's limit is lower.
   function split(batch) {
     var at = state.queue.indexOf(batch);
     if (at < 0) return send();
@@ -215,7 +219,8 @@
     if (state.attempt > state.config.maxAttempts) { state.attempt = 0; remove(batch); state.dropped++; }
     var backoff = Math.min(30000, 1000 * Math.pow(2, state.attempt - 1));
     var delay = retryAfterSeconds > 0 ? retryAfterSeconds * 1000 : backoff / 2 + Math.random() * backoff / 2;
-    setTimeout(function () { send(); }, delay);
+    state.retryAt = Date.now() + delay;
+    setTimeout(function () { state.retryAt = 0; send(); }, delay);
   }
 
   function stop(reason) {
