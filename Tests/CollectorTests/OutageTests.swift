@@ -21,7 +21,7 @@ struct OutageTests {
                 let before = try await client.execute(uri: "/v1/batch", method: .post, headers: jsonHeaders,
                                                       body: Fixtures.batch(key: campaign.publicKey, session: "r0", seq: 0))
                 #expect(before.status == .accepted)
-                try shell("redis-cli -p \(TestStack.redisPort) shutdown nosave")
+                try StackFaults.stopRedis()
                 do {
                     // Known session keeps going; the local limiter admits up to the campaign's limit
                     // (2 per window with one instance) and refuses beyond it.
@@ -72,17 +72,17 @@ struct OutageTests {
                                                     body: Fixtures.batch(key: campaign.publicKey, session: "k", seq: 0))
                 #expect(warm.status == .accepted)
                 let pid = try #require(TestStack.brokerPID(), "no broker process found")
-                try shell("kill -STOP \(pid)")
+                try StackFaults.freeze([pid])
                 let down: TestResponse
                 let started = ContinuousClock.now
                 do {
                     down = try await client.execute(uri: "/v1/batch", method: .post, headers: jsonHeaders,
                                                     body: Fixtures.batch(key: campaign.publicKey, session: "k", seq: 1))
                 } catch {
-                    try shell("kill -CONT \(pid)")
+                    StackFaults.thaw([pid])
                     throw error
                 }
-                try shell("kill -CONT \(pid)")
+                StackFaults.thaw([pid])
                 #expect(down.status == .serviceUnavailable)
                 #expect(down.errorCode == "unavailable")
                 #expect(down.headers[.retryAfter] != nil)

@@ -8,9 +8,9 @@ extension KafkaIntegrationTests {
     /// Freezes the shared broker with SIGSTOP for a few seconds; always resumes it (SIGCONT).
     @Suite("Broker outage", .serialized)
     struct BrokerOutageTests {
-        static func brokerPID() throws -> String {
+        static func brokerPID() throws -> Int32 {
             guard let pid = TestStack.brokerPID() else { throw ReplaydError(code: "no_broker", message: "no broker process found: run scripts/stack up") }
-            return String(pid)
+            return pid
         }
 
         @Test("producing to a stopped broker fails within messageTimeout instead of hanging")
@@ -24,12 +24,12 @@ extension KafkaIntegrationTests {
                 _ = try await producer.send(message)
 
                 let started = ContinuousClock.now
-                try #require(try shell("kill -STOP \(pid)").status == 0)
-                defer { _ = try? shell("kill -CONT \(pid)") }
+                try StackFaults.freeze([pid])
+                defer { StackFaults.thaw([pid]) }
                 // If send hung, this still thaws the broker so nothing else stays frozen.
                 let safety = Task {
                     try await Task.sleep(for: .seconds(10))
-                    _ = try? shell("kill -CONT \(pid)")
+                    StackFaults.thaw([pid])
                 }
                 let outcome: Result<KafkaDeliveryReport, any Error>
                 do {
@@ -38,7 +38,7 @@ extension KafkaIntegrationTests {
                     outcome = .failure(error)
                 }
                 let elapsed = started.duration(to: .now)
-                _ = try? shell("kill -CONT \(pid)")
+                StackFaults.thaw([pid])
                 safety.cancel()
 
                 switch outcome {

@@ -46,7 +46,8 @@ struct ProcessorS3OutageTests {
 
                 let weed = try Self.weedPIDs()
                 try #require(!weed.isEmpty, "SeaweedFS is not running")
-                try shell("kill -STOP \(weed.joined(separator: " "))")
+                let frozen = weed.compactMap { Int32($0) }
+                try StackFaults.freeze(frozen)
                 let ends: [Int32: Int64]
                 do {
                     ends = try await ProcessorStack.produce(ProcessorIntegrationTests.batches(
@@ -55,10 +56,10 @@ struct ProcessorS3OutageTests {
                     #expect(try await ProcessorStack.waitCommitted(group: group, topic: topic, ends: ends, timeout: .seconds(60)))
                     try await Task.sleep(for: .seconds(20))
                 } catch {
-                    try shell("kill -CONT \(weed.joined(separator: " "))")
+                    StackFaults.thaw(frozen)
                     throw error
                 }
-                try shell("kill -CONT \(weed.joined(separator: " "))")
+                StackFaults.thaw(frozen)
 
                 let failures = try Self.metric("replayd_upload_failures_total", port: port)
                 let assignedAfter = try Self.metric("replayd_processor_rebalances_total{event=\"assigned\"}", port: port)

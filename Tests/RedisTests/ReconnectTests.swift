@@ -9,13 +9,13 @@ extension RedisIntegrationTests {
         static var port: Int { TestStack.redisPort }
 
         static func redisAnswers() async -> Bool {
-            (try? await ServerProcess.run("redis-cli -p \(port) ping"))?.output.contains("PONG") == true
+            (try? await shellAsync("redis-cli -p \(port) ping"))?.output.contains("PONG") == true
         }
 
         /// Runs `scripts/stack up` and returns as soon as Redis answers. The script goes on to check
         /// the other services (which can take a while) in the background; its result is not awaited.
         static func startRedis() async throws {
-            let script = Task { try await ServerProcess.run("scripts/stack up") }
+            let script = Task { try await shellAsync("scripts/stack up") }
             for _ in 0..<200 {
                 if await redisAnswers() { return }
                 try await Task.sleep(for: .milliseconds(50))
@@ -58,14 +58,14 @@ extension RedisIntegrationTests {
 
         /// Shuts Redis down and checks commands fail fast with typed errors. Leaves Redis down.
         private func whileRedisIsDown(client: RedisClient, key: String) async throws {
-            let down = try await ServerProcess.run("redis-cli -p \(Self.port) shutdown nosave")
+            let down = try await shellAsync("redis-cli -p \(Self.port) shutdown nosave")
             #expect(down.output.isEmpty || down.output.contains("not connected"), "redis-cli shutdown: \(down.output)")
             var stillUp = await Self.redisAnswers()
             for _ in 0..<50 where stillUp {
                 try await Task.sleep(for: .milliseconds(20))
                 stillUp = await Self.redisAnswers()
             }
-            #expect(!stillUp, "Redis still answers after SHUTDOWN")
+            try #require(!stillUp, "could not stop Redis: it still answers after SHUTDOWN")
 
             // while it is down, commands fail fast with a typed connection error
             for attempt in 0..<3 {

@@ -11,6 +11,7 @@ public enum TestStack {
         return 16379
     }
     public static var postgresURL: String { env["REPLAYD_POSTGRES_URL"] ?? "postgres://postgres@127.0.0.1:15432/replayd" }
+    public static var postgresPort: Int { URLComponents(string: postgresURL)?.port ?? 15432 }
     public static var kafkaBrokers: String { env["REPLAYD_KAFKA_BROKERS"] ?? "127.0.0.1:19092" }
     public static var s3Endpoint: String { env["REPLAYD_S3_ENDPOINT"] ?? "http://127.0.0.1:18333" }
     public static var s3Bucket: String { env["REPLAYD_S3_BUCKET"] ?? "replayd-sessions" }

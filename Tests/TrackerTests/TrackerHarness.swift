@@ -118,27 +118,34 @@ final class TestClock: Sendable {
     func set(_ date: Date) { current.withLock { $0 = date } }
 }
 
-/// Stopping and starting the shared services; every stop is paired with `restartAll()`.
+/// Stopping and starting the shared services; every stop is paired with `restartAll()`. Each stop
+/// checks that the service really went down (``StackFaults``) and throws at once when it did not.
 enum Services {
-    /// The repository whose `scripts/stack` runs the services (this file's real location, so a
-    /// scratch package that links the test sources still finds it).
-    static var root: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().resolvingSymlinksInPath()
-            .deletingLastPathComponent().deletingLastPathComponent().path
-    }
+    /// The checkout whose `scripts/stack` restarts what a test stopped (the one that owns the
+    /// stopped Postgres's data directory; this repository for Redis).
+    private static let checkout = Mutex<String>(TestStack.repositoryRoot.path)
+
     static func stopRedis() throws {
-        try shell("redis-cli -p \(TestStack.redisPort) shutdown nosave || true")
+        try StackFaults.stopRedis()
     }
     static func stopPostgres() throws {
-        try shell("su postgres -c \"/usr/lib/postgresql/15/bin/pg_ctl -D \(root)/.stack/data/pg/data -m fast -w stop\"")
+        let stopped = try StackFaults.stopPostgres()
+        checkout.withLock { $0 = stopped.checkout }
     }
     /// Starts whatever is down; retried, because other suites' tests depend on these services.
     static func restartAll() {
+        let root = checkout.withLock { $0 }
+        var failure = ""
         for _ in 0..<5 {
-            if let result = try? shell("'\(root)/scripts/stack' up"), result.status == 0 { return }
+            do {
+                try StackFaults.stackUp(checkout: root)
+                return
+            } catch {
+                failure = "\(error)"
+            }
             Thread.sleep(forTimeInterval: 1)
         }
-        Issue.record("could not restart the stack with \(root)/scripts/stack up")
+        Issue.record("could not restart the stack: \(failure)")
     }
 }
 

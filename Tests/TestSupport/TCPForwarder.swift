@@ -1,6 +1,5 @@
 import Foundation
 import Synchronization
-import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,15 +7,21 @@ import Glibc
 /// A minimal TCP forwarder (test helper): accepts on 127.0.0.1:`port` and pipes each connection to
 /// `targetHost:targetPort` with two threads. Used to make an S3 endpoint appear after a while, and
 /// (with `upstreamBytesPerSecond`) to make uploads slow: every connection's client-to-target bytes
-/// share one rate; answers come back at full speed.
-final class TCPForwarder: Sendable {
+/// share one rate; answers come back at full speed. With `corruptUpstreamByteAt`, it flips every
+/// bit of that byte of each connection's client-to-target stream (a transport that damages data),
+/// counting each flip in ``corruptions``.
+public final class TCPForwarder: Sendable {
     private let listener: Int32
     private let sockets = Mutex<Set<Int32>>([])
+    private let flips = FlipCounter()
+
+    /// How many bytes were damaged so far (one per connection at most).
+    public var corruptions: Int { flips.count.load(ordering: .relaxed) }
 
     /// A port that nothing listens on right now.
-    static func freePort() throws -> Int { try TestStack.freePort() }
+    public static func freePort() throws -> Int { try TestStack.freePort() }
 
-    init(port: Int, targetHost: String, targetPort: Int, upstreamBytesPerSecond: Int? = nil) throws {
+    public init(port: Int, targetHost: String, targetPort: Int, upstreamBytesPerSecond: Int? = nil, corruptUpstreamByteAt: Int? = nil) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -42,26 +47,32 @@ final class TCPForwarder: Sendable {
                 }
                 guard connected else { close(client); close(upstream); continue }
                 sockets.withLock { $0.formUnion([client, upstream]) }
-                Self.pipe(from: client, to: upstream, pacer: pacer)
+                Self.pipe(from: client, to: upstream, pacer: pacer, corruptAt: corruptUpstreamByteAt, flips: flips)
                 Self.pipe(from: upstream, to: client)
             }
         }.start()
     }
 
-    func stop() {
+    public func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
         for fd in sockets.withLock({ $0 }) { shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
-    private static func pipe(from source: Int32, to destination: Int32, pacer: BytePacer? = nil) {
+    private static func pipe(from source: Int32, to destination: Int32, pacer: BytePacer? = nil, corruptAt: Int? = nil, flips: FlipCounter? = nil) {
         Thread {
+            var forwarded = 0
             // Paced pipes move small chunks so the rate stays smooth.
             var buffer = [UInt8](repeating: 0, count: pacer == nil ? 65_536 : 16_384)
             while true {
                 let n = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
                 if n <= 0 { break }
                 pacer?.wait(for: n)
+                if let corruptAt, corruptAt >= forwarded, corruptAt < forwarded + n {
+                    buffer[corruptAt - forwarded] ^= 0xFF
+                    flips?.count.add(1, ordering: .relaxed)
+                }
+                forwarded += n
                 var sent = 0
                 while sent < n {
                     let m = buffer.withUnsafeBytes { send(destination, $0.baseAddress! + sent, n - sent, Int32(MSG_NOSIGNAL)) }
@@ -82,4 +93,9 @@ final class TCPForwarder: Sendable {
         address.sin_port = UInt16(port).bigEndian
         return address
     }
+}
+
+/// The forwarder's count of damaged bytes, shared with its pipe threads.
+final class FlipCounter: Sendable {
+    let count = Atomic<Int>(0)
 }

@@ -4,17 +4,17 @@ import Synchronization
 /// Paces bytes to a fixed rate shared by every caller (test helper for ``TCPForwarder``): each call
 /// books its bytes right after the previously booked ones and returns how long to wait until they
 /// may go, so all connections together stay at `bytesPerSecond`.
-final class BytePacer: Sendable {
-    let bytesPerSecond: Int
+public final class BytePacer: Sendable {
+    public let bytesPerSecond: Int
     private let nextFree = Mutex<ContinuousClock.Instant?>(nil)
 
-    init(bytesPerSecond: Int) {
+    public init(bytesPerSecond: Int) {
         precondition(bytesPerSecond > 0)
         self.bytesPerSecond = bytesPerSecond
     }
 
     /// Books `bytes` and returns the wait before sending them (zero when the line is idle).
-    func book(_ bytes: Int) -> Duration {
+    public func book(_ bytes: Int) -> Duration {
         let now = ContinuousClock.now
         let transmission = Duration.nanoseconds(Int64(Double(bytes) / Double(bytesPerSecond) * 1e9))
         return nextFree.withLock { nextFree in
@@ -25,7 +25,7 @@ final class BytePacer: Sendable {
     }
 
     /// Blocks the calling (dedicated) thread until `bytes` may be sent.
-    func wait(for bytes: Int) {
+    public func wait(for bytes: Int) {
         let delay = book(bytes).components
         let microseconds = delay.seconds * 1_000_000 + delay.attoseconds / 1_000_000_000_000
         if microseconds > 0 { usleep(UInt32(min(microseconds, Int64(UInt32.max)))) }

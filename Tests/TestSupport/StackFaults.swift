@@ -1,0 +1,123 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Faults that tests inject into the shared stack. Each one checks that it happened and throws at
+/// once when it did not, so a test never goes on to assert on counts taken with the service still up
+/// (as a Tracker test once did when the stack ran from another checkout and `pg_ctl` pointed at this
+/// checkout's empty data directory).
+public enum StackFaults {
+    /// A PostgreSQL server stopped by ``stopPostgres()``; ``restart()`` starts it again from the same
+    /// data directory, with the `scripts/stack` of the checkout that owns it.
+    public struct StoppedPostgres: Sendable {
+        public let dataDirectory: String
+        /// The checkout whose `.stack` holds the data directory.
+        public var checkout: String {
+            dataDirectory.hasSuffix(Self.stackSuffix) ? String(dataDirectory.dropLast(Self.stackSuffix.count)) : TestStack.repositoryRoot.path
+        }
+        static let stackSuffix = "/.stack/data/pg/data"
+
+        /// `scripts/stack up` of the owning checkout (starts whatever is down); throws when it fails.
+        public func restart() throws {
+            try StackFaults.stackUp(checkout: checkout)
+            guard StackFaults.portOpen(TestStack.postgresPort) else {
+                throw TestFailure("PostgreSQL did not come back on port \(TestStack.postgresPort) after \(checkout)/scripts/stack up")
+            }
+        }
+    }
+
+    /// Stops the stack's PostgreSQL (`pg_ctl stop -m fast`, with the data directory the server itself
+    /// reports, so it works whichever checkout started it) and checks its port is closed.
+    @discardableResult
+    public static func stopPostgres(port: Int = TestStack.postgresPort) throws -> StoppedPostgres {
+        let query = try shell("psql -h 127.0.0.1 -p \(port) -U postgres -d postgres -tAc 'SHOW data_directory'")
+        let dataDirectory = query.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard query.status == 0, dataDirectory.hasPrefix("/") else {
+            throw TestFailure("could not stop PostgreSQL: asking the server on port \(port) for its data directory failed (\(query.status)): \(query.output)")
+        }
+        let binary = try postgresBinaryDirectory()
+        let stop = try shell("su postgres -c \"\(binary)/pg_ctl -D '\(dataDirectory)' -m fast -w stop\"")
+        guard stop.status == 0, waitUntil(seconds: 10, { !portOpen(port) }) else {
+            throw TestFailure("could not stop PostgreSQL (data directory \(dataDirectory), pg_ctl exit \(stop.status)): \(stop.output); port \(port) is \(portOpen(port) ? "still open" : "closed")")
+        }
+        return StoppedPostgres(dataDirectory: dataDirectory)
+    }
+
+    /// Shuts the stack's Redis down without saving and checks its port is closed.
+    public static func stopRedis(port: Int = TestStack.redisPort) throws {
+        let shutdown = try shell("redis-cli -p \(port) shutdown nosave")
+        guard shutdown.output.isEmpty || !shutdown.output.contains("Connection refused") else {
+            throw TestFailure("could not stop Redis: nothing answers on port \(port) (\(shutdown.output.trimmingCharacters(in: .whitespacesAndNewlines)))")
+        }
+        guard waitUntil(seconds: 10, { !portOpen(port) }) else {
+            throw TestFailure("could not stop Redis: port \(port) still accepts connections after SHUTDOWN NOSAVE")
+        }
+    }
+
+    /// Stops (`SIGSTOP`) the given processes and checks each is in the stopped state.
+    public static func freeze(_ pids: [Int32]) throws {
+        guard !pids.isEmpty else { throw TestFailure("nothing to freeze: no process ids given") }
+        for pid in pids where kill(pid, SIGSTOP) != 0 {
+            throw TestFailure("could not freeze process \(pid): \(String(cString: strerror(errno)))")
+        }
+        for pid in pids {
+            guard waitUntil(seconds: 5, { processState(pid) == "T" }) else {
+                thaw(pids)
+                throw TestFailure("process \(pid) did not stop after SIGSTOP (state \(processState(pid) ?? "gone"))")
+            }
+        }
+    }
+
+    /// Resumes (`SIGCONT`) processes stopped by ``freeze(_:)``.
+    public static func thaw(_ pids: [Int32]) {
+        for pid in pids { kill(pid, SIGCONT) }
+    }
+
+    /// `scripts/stack up` of `checkout` (default: this one); throws with its output when it fails.
+    public static func stackUp(checkout: String = TestStack.repositoryRoot.path) throws {
+        let result = try shell("'\(checkout)/scripts/stack' up")
+        guard result.status == 0 else {
+            throw TestFailure("\(checkout)/scripts/stack up failed (\(result.status)): \(result.output)")
+        }
+    }
+
+    /// Whether something accepts TCP connections on 127.0.0.1:`port`.
+    public static func portOpen(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port)).bigEndian
+        return withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
+    /// The one-letter state from `/proc/PID/stat` (`R`, `S`, `T`, ...), nil when the process is gone.
+    static func processState(_ pid: Int32) -> String? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        return stat[stat.index(after: close)...].split(separator: " ").first.map(String.init)
+    }
+
+    static func postgresBinaryDirectory() throws -> String {
+        let found = try shell("ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1")
+        let directory = found.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard found.status == 0, !directory.isEmpty else {
+            throw TestFailure("could not stop PostgreSQL: no /usr/lib/postgresql/*/bin (is the postgresql package installed? run scripts/setup)")
+        }
+        return directory
+    }
+
+    static func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(50_000)
+        }
+        return condition()
+    }
+}
