@@ -270,6 +270,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "ReplaydTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DatabaseTests", dependencies: ["Database", "TestSupport"], swiftSettings: swiftSettings),
     ]
 )

@@ -7,9 +7,7 @@ import NIOCore
 /// the validated, decompressed body as received, headers carrying what the Processor needs without
 /// parsing the body. Returns only after the broker acknowledged (acks=all, idempotent producer).
 ///
-/// Headers (documented in docs/architecture.md): `campaign` (uuid), `session`, `seq`, `events`,
-/// `received-at` (ms since 1970), `user-agent`, `client-ip` (per ``CollectorConfiguration/ClientIPPolicy``),
-/// `origin`, `content-type: application/json`.
+/// Headers: ``BatchHeaders`` (`client-ip` per ``CollectorConfiguration/ClientIPPolicy``).
 public struct BatchPublisher: Sendable {
     let producer: ResilientKafkaProducer
     let topic: String
@@ -29,20 +27,14 @@ public struct BatchPublisher: Sendable {
     }
 
     public func publish(_ body: ByteBuffer, metadata: Metadata) async throws -> KafkaDeliveryReport {
-        var headers: [KafkaHeader] = [
-            KafkaHeader(key: "campaign", value: Array(metadata.campaignID.uuidString.lowercased().utf8)),
-            KafkaHeader(key: "session", value: Array(metadata.batch.session.utf8)),
-            KafkaHeader(key: "seq", value: Array(String(metadata.batch.seq).utf8)),
-            KafkaHeader(key: "events", value: Array(String(metadata.batch.eventCount).utf8)),
-            KafkaHeader(key: "received-at", value: Array(String(Int64(metadata.receivedAt.timeIntervalSince1970 * 1000)).utf8)),
-            KafkaHeader(key: "content-type", value: Array("application/json".utf8)),
-        ]
-        if let userAgent = metadata.userAgent { headers.append(KafkaHeader(key: "user-agent", value: Array(userAgent.prefix(512).utf8))) }
-        if let ip = metadata.clientIP { headers.append(KafkaHeader(key: "client-ip", value: Array(ip.utf8))) }
-        if let origin = metadata.origin { headers.append(KafkaHeader(key: "origin", value: Array(origin.prefix(512).utf8))) }
+        let headers = BatchHeaders(
+            campaignID: metadata.campaignID, session: metadata.batch.session, seq: metadata.batch.seq,
+            eventCount: metadata.batch.eventCount, receivedAt: metadata.receivedAt,
+            userAgent: metadata.userAgent, clientIP: metadata.clientIP, origin: metadata.origin
+        )
         let message = KafkaOutgoingMessage(
             topic: topic, key: Array(metadata.batch.session.utf8),
-            value: body.getBytes(at: body.readerIndex, length: body.readableBytes) ?? [], headers: headers)
+            value: body.getBytes(at: body.readerIndex, length: body.readableBytes) ?? [], headers: [KafkaHeader](wire: headers.encoded()))
         return try await producer.send(message)
     }
 }

@@ -38,7 +38,7 @@ public struct DatabaseConfiguration: Sendable, Equatable {
         else {
             throw ReplaydError(
                 code: "invalid_configuration",
-                message: "\(variable)=\(url) is not a PostgreSQL URL; use postgres://user[:password]@host[:port]/database")
+                message: "\(variable)=\(URLRedaction.credentialsRedacted(url)) is not a PostgreSQL URL; use postgres://user[:password]@host[:port]/database")
         }
         let database = components.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         let sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value

@@ -1,3 +1,4 @@
+import Core
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -87,8 +88,8 @@ struct BatchLineIndexer {
         }
         let length = lineEnd - lineStart
         guard length > 0 else { return }  // blank line
-        guard let (seq, open) = Self.parseHead(head), Int64(open) < length,
-              let close = Self.closingBracket(tail, lineLength: length)
+        guard let (seq, open) = SegmentLine.parseHead(head), Int64(open) < length,
+              let close = SegmentLine.closingBracket(tail, lineLength: length)
         else {
             skippedLines += 1
             return
@@ -101,66 +102,9 @@ struct BatchLineIndexer {
             return
         }
         if length <= Int64(head.count),
-           head[Int(contentStart)..<Int(close)].allSatisfy(Self.isWhitespace) {
+           head[Int(contentStart)..<Int(close)].allSatisfy(SegmentLine.isWhitespace) {
             contentLength = 0
         }
         locations.append(BatchLocation(seq: seq, file: file, offset: lineStart + contentStart, length: contentLength))
-    }
-
-    static func isWhitespace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x09 || byte == 0x0a || byte == 0x0d
-    }
-
-    /// Parses `{"seq":<digits>,"events":` (whitespace allowed around tokens) and returns the seq and
-    /// the offset of the array's `[`.
-    static func parseHead(_ head: [UInt8]) -> (Int64, Int)? {
-        var index = 0
-        func skipSpace() { while index < head.count, isWhitespace(head[index]) { index += 1 } }
-        func expect(_ text: String) -> Bool {
-            for byte in text.utf8 {
-                guard index < head.count, head[index] == byte else { return false }
-                index += 1
-            }
-            return true
-        }
-        skipSpace()
-        guard expect("{") else { return nil }
-        skipSpace()
-        guard expect("\"seq\"") else { return nil }
-        skipSpace()
-        guard expect(":") else { return nil }
-        skipSpace()
-        var seq: Int64 = 0
-        var digits = 0
-        while index < head.count, head[index] >= UInt8(ascii: "0"), head[index] <= UInt8(ascii: "9") {
-            let (times, overflow1) = seq.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = times.addingReportingOverflow(Int64(head[index] - UInt8(ascii: "0")))
-            guard !overflow1, !overflow2 else { return nil }
-            seq = sum
-            digits += 1
-            index += 1
-        }
-        guard digits > 0 else { return nil }
-        skipSpace()
-        guard expect(",") else { return nil }
-        skipSpace()
-        guard expect("\"events\"") else { return nil }
-        skipSpace()
-        guard expect(":") else { return nil }
-        skipSpace()
-        guard index < head.count, head[index] == UInt8(ascii: "[") else { return nil }
-        return (seq, index)
-    }
-
-    /// The offset (from the line start) of the `]` that closes the events array: the line must end
-    /// in `]` `}` with only whitespace around them.
-    static func closingBracket(_ tail: [UInt8], lineLength: Int64) -> Int64? {
-        var index = tail.count - 1
-        while index >= 0, isWhitespace(tail[index]) { index -= 1 }
-        guard index >= 0, tail[index] == UInt8(ascii: "}") else { return nil }
-        index -= 1
-        while index >= 0, isWhitespace(tail[index]) { index -= 1 }
-        guard index >= 0, tail[index] == UInt8(ascii: "]") else { return nil }
-        return lineLength - Int64(tail.count - index)
     }
 }

@@ -33,17 +33,4 @@ public struct PlaybackConfiguration: Sendable {
     public init(linkSecret: String? = nil) {
         self.linkSecret = linkSecret
     }
-
-    /// Reads `REPLAYD_LINK_SECRET`, `REPLAYD_RRWEB_ASSETS`, `REPLAYD_RRWEB_ASSET_URL` and
-    /// `REPLAYD_PRESIGN_SECONDS` (0 disables presigned URLs).
-    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> Self {
-        func value(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
-        var config = Self(linkSecret: value("REPLAYD_LINK_SECRET"))
-        config.rrwebAssetsDirectory = value("REPLAYD_RRWEB_ASSETS")
-        config.rrwebAssetBaseURL = value("REPLAYD_RRWEB_ASSET_URL")
-        if let seconds = value("REPLAYD_PRESIGN_SECONDS").flatMap(Int.init) {
-            config.presignedURLLifetime = seconds > 0 ? .seconds(seconds) : nil
-        }
-        return config
-    }
 }

@@ -1,36 +1,10 @@
+import Core
 import Foundation
 import Kafka
 
-/// A record in the dead-letter topic: the original key, value and headers, plus `dlq-*` headers
-/// that say why, how often, when and from where.
-///
-/// | header | value |
-/// | --- | --- |
-/// | `dlq-reason` | a ``DeadLetterReason`` raw value |
-/// | `dlq-message` | what went wrong, for people |
-/// | `dlq-error-class` | the Swift error type, e.g. `BatchValidationError` |
-/// | `dlq-error-code` | the error's stable code |
-/// | `dlq-attempts` | how often processing was tried |
-/// | `dlq-first-failure`, `dlq-last-failure` | ms since 1970 |
-/// | `dlq-source-topic`, `dlq-source-partition`, `dlq-source-offset` | where the record was consumed |
-/// | `dlq-instance` | the Processor instance that dead-lettered it |
+/// A record in the dead-letter topic: the original key, value and headers, plus the `dlq-*`
+/// headers (``DeadLetterHeaders``) that say why, how often, when and from where.
 public struct DeadLetterRecord: Sendable, Equatable {
-    public enum Header {
-        public static let reason = "dlq-reason"
-        public static let message = "dlq-message"
-        public static let errorClass = "dlq-error-class"
-        public static let errorCode = "dlq-error-code"
-        public static let attempts = "dlq-attempts"
-        public static let firstFailure = "dlq-first-failure"
-        public static let lastFailure = "dlq-last-failure"
-        public static let sourceTopic = "dlq-source-topic"
-        public static let sourcePartition = "dlq-source-partition"
-        public static let sourceOffset = "dlq-source-offset"
-        public static let instance = "dlq-instance"
-        /// The prefix every dead-letter header shares; stripped again on replay.
-        public static let prefix = "dlq-"
-    }
-
     public var key: [UInt8]?
     public var value: [UInt8]
     /// The original record's headers (without any `dlq-*` header).
@@ -54,7 +28,7 @@ public struct DeadLetterRecord: Sendable, Equatable {
     ) {
         self.key = key
         self.value = value
-        self.originalHeaders = originalHeaders.filter { !$0.key.hasPrefix(Header.prefix) }
+        self.originalHeaders = originalHeaders.filter { !$0.key.hasPrefix(DeadLetterHeaders.prefix) }
         self.reason = reason
         self.message = message
         self.errorClass = errorClass
@@ -86,49 +60,33 @@ public struct DeadLetterRecord: Sendable, Equatable {
     /// Reads a record consumed from the dead-letter topic; `nil` if it lacks the `dlq-reason` header
     /// (it was not written by a Processor).
     public init?(_ message: KafkaMessage) {
-        func text(_ name: String) -> String? { message.header(name).map { String(decoding: $0, as: UTF8.self) } }
-        func date(_ name: String) -> Date? {
-            text(name).flatMap(Double.init).map { Date(timeIntervalSince1970: $0 / 1000) }
-        }
-        guard let reasonText = text(Header.reason) else { return nil }
+        guard let headers = DeadLetterHeaders.decode(message.headers.wire, timestamp: message.timestamp) else { return nil }
         self.init(
             key: message.key, value: message.value, originalHeaders: message.headers,
-            reason: DeadLetterReason(rawValue: reasonText) ?? .invalidBatch,
-            message: text(Header.message) ?? "", errorClass: text(Header.errorClass) ?? "",
-            errorCode: text(Header.errorCode) ?? reasonText, attempts: text(Header.attempts).flatMap { Int($0) } ?? 1,
-            firstFailure: date(Header.firstFailure) ?? message.timestamp ?? Date(timeIntervalSince1970: 0),
-            lastFailure: date(Header.lastFailure) ?? message.timestamp ?? Date(timeIntervalSince1970: 0),
-            sourceTopic: text(Header.sourceTopic) ?? "", sourcePartition: text(Header.sourcePartition).flatMap { Int32($0) } ?? -1,
-            sourceOffset: text(Header.sourceOffset).flatMap { Int64($0) } ?? -1, instance: text(Header.instance) ?? "")
+            reason: DeadLetterReason(rawValue: headers.reason) ?? .invalidBatch,
+            message: headers.message, errorClass: headers.errorClass, errorCode: headers.errorCode, attempts: headers.attempts,
+            firstFailure: headers.firstFailure, lastFailure: headers.lastFailure, sourceTopic: headers.sourceTopic,
+            sourcePartition: headers.sourcePartition, sourceOffset: headers.sourceOffset, instance: headers.instance)
     }
 
     /// The session the record belongs to: its `session` header, else its key.
     public var session: String? {
-        if let header = originalHeaders.first(where: { $0.key == "session" }) { return String(decoding: header.value, as: UTF8.self) }
+        if let session = BatchHeaders.decode(originalHeaders.wire).session { return session }
         return key.map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The campaign id from the original `campaign` header, as written there.
     public var campaign: String? {
-        originalHeaders.first { $0.key == "campaign" }.map { String(decoding: $0.value, as: UTF8.self) }
+        BatchHeaders.decode(originalHeaders.wire).campaign
     }
 
     /// The record to produce to the dead-letter topic.
     public func outgoing(topic: String) -> KafkaOutgoingMessage {
-        func header(_ name: String, _ value: String) -> KafkaHeader { KafkaHeader(key: name, value: Array(value.utf8)) }
-        let headers = originalHeaders + [
-            header(Header.reason, reason.rawValue),
-            header(Header.message, String(message.prefix(2048))),
-            header(Header.errorClass, errorClass),
-            header(Header.errorCode, errorCode),
-            header(Header.attempts, String(attempts)),
-            header(Header.firstFailure, String(Self.millis(firstFailure))),
-            header(Header.lastFailure, String(Self.millis(lastFailure))),
-            header(Header.sourceTopic, sourceTopic),
-            header(Header.sourcePartition, String(sourcePartition)),
-            header(Header.sourceOffset, String(sourceOffset)),
-            header(Header.instance, instance),
-        ]
+        let headers = originalHeaders + [KafkaHeader](wire: DeadLetterHeaders(
+            reason: reason.rawValue, message: message, errorClass: errorClass, errorCode: errorCode, attempts: attempts,
+            firstFailure: firstFailure, lastFailure: lastFailure, sourceTopic: sourceTopic, sourcePartition: sourcePartition,
+            sourceOffset: sourceOffset, instance: instance
+        ).encoded())
         return KafkaOutgoingMessage(topic: topic, key: key, value: value, headers: headers)
     }
 
@@ -137,6 +95,4 @@ public struct DeadLetterRecord: Sendable, Equatable {
     public func replay(topic: String) -> KafkaOutgoingMessage {
         KafkaOutgoingMessage(topic: topic, key: key, value: value, headers: originalHeaders)
     }
-
-    static func millis(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 }

@@ -7,7 +7,7 @@ import Uploader
 /// Pure (no I/O): whether the campaign exists is checked afterwards by ``CampaignDirectory``.
 ///
 /// The record is what the Collector produced: key = session id, value = the batch JSON body,
-/// headers `campaign` (UUID), `session`, `seq`, `received-at` (ms since 1970), …
+/// headers ``BatchHeaders``.
 public enum RecordClassifier {
     /// The classified record: its campaign and what goes into the spool.
     public struct Classified: Sendable {
@@ -16,23 +16,26 @@ public enum RecordClassifier {
     }
 
     public static func classify(_ message: KafkaMessage, limits: BatchLimits = BatchLimits()) -> Result<Classified, ProcessingFailure> {
-        guard let campaignText = message.header("campaign").map({ String(decoding: $0, as: UTF8.self) }) else {
+        let headers = BatchHeaders.decode(message.headers.wire)
+        guard let campaignText = headers.campaign else {
             return .failure(.poison(.missingCampaign, "the record has no campaign header"))
         }
-        guard let campaignID = UUID(uuidString: campaignText) else {
+        guard let campaignID = headers.campaignID else {
             return .failure(.poison(.missingCampaign, "the campaign header \(campaignText.prefix(64)) is not a UUID"))
         }
-        let receivedAt = receivedAt(message)
+        // Timestamps are checked against when the Collector accepted the batch (so replays days
+        // later still pass): the `received-at` header, else the record's timestamp, else now.
+        let receivedAt = headers.receivedAtDate ?? message.timestamp ?? Date()
         let batch: ValidatedBatch
         do {
             batch = try BatchValidator.validate(message.value, now: receivedAt, limits: limits)
         } catch {
             return .failure(ProcessingFailure.classify(error))
         }
-        if let session = message.header("session"), String(decoding: session, as: UTF8.self) != batch.session {
+        if let session = headers.session, session != batch.session {
             return .failure(.poison(.invalidBatch, "the session header does not match the body's session \(batch.session)"))
         }
-        if let seq = message.header("seq"), String(decoding: seq, as: UTF8.self) != String(batch.seq) {
+        if let seq = headers.seq, seq != String(batch.seq) {
             return .failure(.poison(.invalidBatch, "the seq header does not match the body's seq \(batch.seq)"))
         }
         let record = SpoolRecord(
@@ -40,16 +43,5 @@ public enum RecordClassifier {
             firstTimestamp: batch.firstTimestamp, lastTimestamp: batch.lastTimestamp, pageURL: batch.pageURL,
             events: Array(message.value[batch.eventsRange]))
         return .success(Classified(campaignID: campaignID, record: record))
-    }
-
-    /// When the Collector accepted the batch: the `received-at` header, else the record's timestamp,
-    /// else now.
-    public static func receivedAt(_ message: KafkaMessage) -> Date {
-        if let header = message.header("received-at"),
-           let millis = Double(String(decoding: header, as: UTF8.self)), millis.isFinite
-        {
-            return Date(timeIntervalSince1970: millis / 1000)
-        }
-        return message.timestamp ?? Date()
     }
 }

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// Where and how ``RedisClient`` connects.
@@ -75,13 +76,7 @@ public struct RedisConfiguration: Sendable, Equatable {
     public var endpoint: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// The URL with any credentials replaced by `***`, so it can be logged.
-    static func redacted(_ url: String) -> String {
-        guard let schemeEnd = url.range(of: "://") else { return url }
-        let rest = url[schemeEnd.upperBound...]
-        let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
-        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
-        return url[..<schemeEnd.upperBound] + "***" + rest[at...]
-    }
+    static func redacted(_ url: String) -> String { URLRedaction.credentialsRedacted(url) }
 
     /// URLComponents returns a nil port both for "host" and for "host:" / "host:abc"; tell them apart.
     private static func hasExplicitEmptyOrBadPort(_ url: String) -> Bool {

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// AWS-style credentials: an access key, its secret and, for temporary credentials, a session token.
@@ -13,20 +14,29 @@ public struct AWSCredentials: Sendable, Equatable {
         self.sessionToken = sessionToken
     }
 
-    /// Reads `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and the optional `AWS_SESSION_TOKEN`.
-    /// Throws an ``S3Error`` of kind `.configuration` naming the missing variable.
-    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> Self {
+    /// Reads `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and the optional `AWS_SESSION_TOKEN`; nil
+    /// when neither key nor secret is set (services that need S3 refuse to start then). Only one
+    /// of the two set is a configuration problem, recorded on `reader` naming the missing one.
+    public init?(from reader: inout EnvironmentReader) {
         func value(_ name: String) -> String? {
-            guard let raw = env[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !raw.isEmpty else { return nil }
-            return raw
+            reader.raw(name).flatMap { raw in
+                let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+                return trimmed.isEmpty ? nil : trimmed
+            }
         }
-        guard let key = value("AWS_ACCESS_KEY_ID") else {
-            throw S3Error(kind: .configuration, message: "AWS_ACCESS_KEY_ID is not set: export the S3 access key id (for the local stack: eval \"$(scripts/stack env)\")")
+        let key = value("AWS_ACCESS_KEY_ID"), secret = value("AWS_SECRET_ACCESS_KEY")
+        switch (key, secret) {
+        case let (key?, secret?):
+            self.init(accessKeyID: key, secretAccessKey: secret, sessionToken: value("AWS_SESSION_TOKEN"))
+        case (nil, nil):
+            return nil
+        case let (key?, nil):
+            reader.problem("AWS_SECRET_ACCESS_KEY is not set: export the secret of access key \(key), or unset AWS_ACCESS_KEY_ID")
+            return nil
+        case (nil, _?):
+            reader.problem("AWS_ACCESS_KEY_ID is not set: export the access key id that AWS_SECRET_ACCESS_KEY belongs to (for the local stack: eval \"$(scripts/stack env)\")")
+            return nil
         }
-        guard let secret = value("AWS_SECRET_ACCESS_KEY") else {
-            throw S3Error(kind: .configuration, message: "AWS_SECRET_ACCESS_KEY is not set: export the secret of access key \(key)")
-        }
-        return Self(accessKeyID: key, secretAccessKey: secret, sessionToken: value("AWS_SESSION_TOKEN"))
     }
 }
 

@@ -39,26 +39,6 @@ public struct S3Configuration: Sendable {
         self.pathStyle = pathStyle
     }
 
-    /// Reads `REPLAYD_S3_ENDPOINT`, `REPLAYD_S3_BUCKET`, `REPLAYD_S3_REGION` (or `AWS_REGION`,
-    /// default `us-east-1`) and `REPLAYD_S3_PATH_STYLE` (`true`/`false`, default true).
-    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> Self {
-        guard let endpoint = env["REPLAYD_S3_ENDPOINT"], !endpoint.isEmpty else {
-            throw S3Error(kind: .configuration, message: "REPLAYD_S3_ENDPOINT is not set (e.g. http://127.0.0.1:18333 for the local stack, https://s3.us-east-1.amazonaws.com for AWS)")
-        }
-        guard let bucket = env["REPLAYD_S3_BUCKET"], !bucket.isEmpty else {
-            throw S3Error(kind: .configuration, message: "REPLAYD_S3_BUCKET is not set: name the bucket sessions are stored in")
-        }
-        var config = Self(endpoint: endpoint, region: env["REPLAYD_S3_REGION"] ?? env["AWS_REGION"] ?? "us-east-1", bucket: bucket)
-        if let style = env["REPLAYD_S3_PATH_STYLE"]?.lowercased() {
-            guard let value = ["true": true, "1": true, "yes": true, "false": false, "0": false, "no": false][style] else {
-                throw S3Error(kind: .configuration, message: "REPLAYD_S3_PATH_STYLE must be true or false, not \(style)")
-            }
-            config.pathStyle = value
-        }
-        try config.validate()
-        return config
-    }
-
     /// Checks the values; throws an ``S3Error`` of kind `.configuration` naming the bad one.
     public func validate() throws {
         func fail(_ message: String) throws -> Never { throw S3Error(kind: .configuration, message: message) }

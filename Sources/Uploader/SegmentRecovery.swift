@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Gzip
 
@@ -106,11 +107,11 @@ struct LineScanner {
         }
         metadata.batchCount += 1
         guard !lineTooLong, let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { return }
-        if let seq = (object["seq"] as? NSNumber)?.intValue {
+        if let seq = (object[SegmentLine.Key.seq] as? NSNumber)?.intValue {
             metadata.firstSeq = min(metadata.firstSeq, seq)
             metadata.lastSeq = max(metadata.lastSeq, seq)
         }
-        guard let events = object["events"] as? [Any] else { return }
+        guard let events = object[SegmentLine.Key.events] as? [Any] else { return }
         metadata.eventCount += events.count
         for case let event as [String: Any] in events {
             if let timestamp = (event["timestamp"] as? NSNumber)?.doubleValue {

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Gzip
 import Logging
@@ -13,7 +14,7 @@ import Darwin
 ///
 /// **Layout.** One directory (``SpoolConfiguration/directory``) holds one file per segment, named
 /// `<campaign uuid>.<session>.<segment uuid>.jsonl.gz` (see `SegmentFileName`). Decompressed, a
-/// segment is one line per batch: `{"seq":<seq>,"events":<raw events JSON>}\n`.
+/// segment is one line per batch (``SegmentLine``).
 ///
 /// **Memory.** Only a bounded set of gzip compressors is open (``SpoolConfiguration/maxOpenSegments``,
 /// least recently used evicted: its gzip member is finished; the session's next batch starts a new
@@ -95,8 +96,8 @@ public final class Spool: Sendable {
     /// process's spool returns `.duplicate` (with a ticket covering the earlier write) and writes nothing.
     public func write(_ record: SpoolRecord) throws -> (SpoolAppendResult, SpoolTicket) {
         let key = SessionKey(campaignID: record.campaignID, session: record.session)
-        let prefix = Array("{\"seq\":\(record.seq),\"events\":".utf8)
-        let events = Self.singleLine(record.events)
+        let prefix = SegmentLine.prefix(seq: record.seq)
+        let events = SegmentLine.singleLine(record.events)
         let now = ContinuousClock.now
         let configuration = self.configuration
         let (result, ticket) = try state.withLock { state in
@@ -297,12 +298,5 @@ public final class Spool: Sendable {
             }
             for continuation in ready { continuation.resume() }
         }
-    }
-
-    /// The events JSON with raw CR/LF replaced by spaces (a copy only when there are any).
-    static func singleLine(_ events: [UInt8]) -> [UInt8] {
-        if events.isEmpty { return Array("[]".utf8) }
-        guard events.contains(where: { $0 == 0x0A || $0 == 0x0D }) else { return events }
-        return events.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 }
     }
 }

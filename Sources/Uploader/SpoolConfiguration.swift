@@ -26,9 +26,4 @@ public struct SpoolConfiguration: Sendable {
     public init(directory: String) {
         self.directory = directory
     }
-
-    /// Reads `REPLAYD_SPOOL_DIR` (default `/var/tmp/replayd-spool`) and keeps the other defaults.
-    public static func fromEnvironment(_ env: [String: String]) -> Self {
-        SpoolConfiguration(directory: env["REPLAYD_SPOOL_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/tmp/replayd-spool")
-    }
 }

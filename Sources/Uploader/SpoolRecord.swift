@@ -3,8 +3,7 @@ import Foundation
 /// One batch for the spool: a session's events with their sequence number.
 ///
 /// `events` is the raw JSON array of the batch's rrweb events (the bytes of the `"events"` value).
-/// It is stored as the line `{"seq":<seq>,"events":<events>}` followed by `\n`; raw CR/LF bytes
-/// (insignificant whitespace in valid JSON) are replaced by spaces so every batch is one line.
+/// It is stored as one ``SegmentLine``.
 public struct SpoolRecord: Sendable {
     public var campaignID: UUID
     public var session: String

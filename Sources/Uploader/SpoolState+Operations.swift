@@ -1,10 +1,11 @@
+import Core
 import Foundation
 import Gzip
 import Metrics
 
 /// The spool's bookkeeping, run with its mutex held.
 extension SpoolState {
-    static let lineSuffix: [UInt8] = Array("}\n".utf8)
+    static var lineSuffix: [UInt8] { SegmentLine.suffix }
 
     /// Compresses one line into the session's open segment (creating segment and compressor as needed).
     /// Returns the ticket and, if the write filled the segment, closes it.

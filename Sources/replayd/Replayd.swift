@@ -16,7 +16,9 @@ struct Replayd: AsyncParsableCommand {
     )
 
     static func main() async {
-        ConcurrencyExecutor.installIfSuitable(arguments: CommandLine.arguments, environment: ProcessInfo.processInfo.environment)
+        // A configuration error is reported by the command itself; here only the executor choice matters.
+        let enabled = (try? ReplaydConfiguration.load())?.nioExecutor ?? true
+        ConcurrencyExecutor.installIfSuitable(arguments: CommandLine.arguments, enabled: enabled)
         await main(nil)
     }
 

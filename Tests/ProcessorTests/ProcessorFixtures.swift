@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Kafka
 
@@ -15,12 +16,7 @@ enum ProcessorFixtures {
     }
 
     static func headers(campaign: UUID, session: String, seq: Int, receivedAt: Date) -> [KafkaHeader] {
-        func header(_ key: String, _ value: String) -> KafkaHeader { KafkaHeader(key: key, value: Array(value.utf8)) }
-        return [
-            header("campaign", campaign.uuidString.lowercased()), header("session", session), header("seq", String(seq)),
-            header("events", "2"), header("received-at", String(Int64(receivedAt.timeIntervalSince1970 * 1000))),
-            header("content-type", "application/json"),
-        ]
+        [KafkaHeader](wire: BatchHeaders(campaignID: campaign, session: session, seq: seq, eventCount: 2, receivedAt: receivedAt).encoded())
     }
 
     static func message(campaign: UUID, session: String, seq: Int, receivedAt: Date = Date(), topic: String = "replay.batches",

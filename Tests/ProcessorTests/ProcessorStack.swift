@@ -201,13 +201,12 @@ enum ProcessorStack {
     }
 }
 
-/// A spool line, `{"seq":<seq>,"events":<events>}` (the Uploader's fixed layout).
+/// A segment line, read with the one definition of the format (``SegmentLine``).
 enum SpoolLine {
     static func parse(_ line: ArraySlice<UInt8>) -> (seq: Int, events: String)? {
-        let text = String(decoding: line, as: UTF8.self)
-        guard text.hasPrefix(#"{"seq":"#), text.hasSuffix("}"), let comma = text.range(of: #","events":"#) else { return nil }
-        guard let seq = Int(text[text.index(text.startIndex, offsetBy: 7)..<comma.lowerBound]) else { return nil }
-        return (seq, String(text[comma.upperBound..<text.index(before: text.endIndex)]))
+        let bytes = Array(line)
+        guard let parsed = SegmentLine.decode(bytes) else { return nil }
+        return (Int(parsed.seq), String(decoding: bytes[parsed.eventsStart..<parsed.eventsEnd], as: UTF8.self))
     }
 }
 

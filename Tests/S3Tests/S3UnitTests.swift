@@ -1,3 +1,4 @@
+import Core
 import Crypto
 import Foundation
 import Testing
@@ -123,12 +124,19 @@ struct S3UnitTests {
 
     @Test("credentials come from the standard environment variables")
     func credentialsFromEnvironment() throws {
-        let creds = try AWSCredentials.fromEnvironment(["AWS_ACCESS_KEY_ID": "AK", "AWS_SECRET_ACCESS_KEY": "SK", "AWS_SESSION_TOKEN": "T"])
+        var reader = EnvironmentReader(["AWS_ACCESS_KEY_ID": "AK", "AWS_SECRET_ACCESS_KEY": "SK", "AWS_SESSION_TOKEN": "T"])
+        let creds = try #require(AWSCredentials(from: &reader))
+        try reader.validate()
         #expect(creds == AWSCredentials(accessKeyID: "AK", secretAccessKey: "SK", sessionToken: "T"))
         #expect(!creds.description.contains("SK"))
-        let missing = #expect(throws: S3Error.self) { try AWSCredentials.fromEnvironment(["AWS_ACCESS_KEY_ID": "AK"]) }
-        #expect(missing?.kind == .configuration)
+        var partial = EnvironmentReader(["AWS_ACCESS_KEY_ID": "AK"])
+        #expect(AWSCredentials(from: &partial) == nil)
+        let missing = #expect(throws: ReplaydError.self) { try partial.validate() }
+        #expect(missing?.code == "invalid_configuration")
         #expect(missing?.message.contains("AWS_SECRET_ACCESS_KEY") == true)
+        var none = EnvironmentReader([:])
+        #expect(AWSCredentials(from: &none) == nil)
+        #expect(none.problems.isEmpty, "no credentials at all is not an error until a service needs S3")
     }
 
     @Test("payload hashing streams a byte range of a file")

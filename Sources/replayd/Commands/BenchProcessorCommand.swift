@@ -49,12 +49,9 @@ struct BenchProcessorCommand: AsyncParsableCommand {
                 var body = Array("{\"key\":\"\(campaign.publicKey)\",\"session\":\"\(session)\",\"seq\":\(seq),\"events\":".utf8)
                 body += events
                 body += Array(",\"page\":{\"url\":\"https://shop.example.com/\"}}".utf8)
-                let headers = [
-                    KafkaHeader(key: "campaign", value: Array(campaign.id.uuidString.lowercased().utf8)),
-                    KafkaHeader(key: "session", value: Array(session.utf8)),
-                    KafkaHeader(key: "seq", value: Array(String(seq).utf8)),
-                    KafkaHeader(key: "received-at", value: Array(String(Int64(now.timeIntervalSince1970 * 1000)).utf8)),
-                ]
+                let eventCount = (try? BatchValidator.validate(body, now: now, limits: BatchLimits()))?.eventCount ?? 0
+                let headers = [KafkaHeader](wire: BatchHeaders(
+                    campaignID: campaign.id, session: session, seq: seq, eventCount: eventCount, receivedAt: now).encoded())
                 messages.append(KafkaOutgoingMessage(topic: topic, key: Array(session.utf8), value: body, headers: headers))
                 bytes += events.count
                 index += 1

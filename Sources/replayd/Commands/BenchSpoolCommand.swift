@@ -50,7 +50,7 @@ struct BenchSpoolCommand: AsyncParsableCommand {
             var bytes = 0, n = 0
             while bytes < target {
                 let events = slices[n % slices.count]
-                handle.write(Data("{\"seq\":\(n / sessions),\"events\":".utf8) + Data(events) + Data("}\n".utf8))
+                handle.write(Data(SegmentLine.encode(seq: n / sessions, events: events)))
                 bytes += events.count + 24
                 n += 1
             }
@@ -81,7 +81,7 @@ struct BenchSpoolCommand: AsyncParsableCommand {
         try await PostgresClient.withClient(config.postgres, logger: logger) { postgres in
             let campaigns = CampaignStore(client: postgres, logger: logger)
             let campaign = try await campaigns.create(.init(name: "bench-spool-\(UUID().uuidString.prefix(8))", allowedOrigins: []))
-            var uploaderConfiguration = config.uploaderConfiguration
+            var uploaderConfiguration = config.uploader
             uploaderConfiguration.keyPrefix = "bench-spool/\(campaign.id.uuidString.lowercased())/"
             let uploader = SegmentUploader(spool: store, s3: s3, postgres: postgres, configuration: uploaderConfiguration, logger: logger)
 

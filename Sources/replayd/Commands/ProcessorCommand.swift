@@ -1,4 +1,5 @@
 import ArgumentParser
+import Processor
 import Logging
 
 /// `replayd processor`: joins the consumer group on the batches topic and moves accepted batches
@@ -18,8 +19,8 @@ struct ProcessorCommand: AsyncParsableCommand {
 
     func run() async throws {
         var config = try ReplaydConfiguration.load()
-        if let instance { config.processorInstance = instance }
-        if let maxAttempts { config.processorMaxAttempts = maxAttempts }
+        if let instance { config.processor.instanceID = instance }
+        if let maxAttempts { config.processor.maxAttempts = maxAttempts }
         Observability.bootstrap(logLevel: config.logLevel)
         try await ServiceRuntime(configuration: config, components: [.processor], logger: Logger(label: "replayd.processor")).run()
     }

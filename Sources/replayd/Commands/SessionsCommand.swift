@@ -86,14 +86,13 @@ struct SessionsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let environment = ProcessInfo.processInfo.environment
-            guard let secret = environment["REPLAYD_LINK_SECRET"], secret.utf8.count >= SignedLink.minimumSecretBytes else {
+            let config = try ReplaydConfiguration.load()
+            guard let secret = config.playback.linkSecret else {
                 throw ReplaydError(
                     code: "missing_link_secret",
                     message: "REPLAYD_LINK_SECRET is not set (or shorter than \(SignedLink.minimumSecretBytes) bytes): set it to the same secret the server uses, e.g. `openssl rand -hex 32`")
             }
-            let config = try ReplaydConfiguration.load()
-            var base = baseURL ?? environment["REPLAYD_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 }
+            var base = baseURL ?? config.publicURL
                 ?? "http://\(["0.0.0.0", "::", ""].contains(config.http.host) ? "127.0.0.1" : config.http.host):\(config.http.port)"
             while base.hasSuffix("/") { base.removeLast() }
             let campaignID = UUID(uuidString: campaign)!

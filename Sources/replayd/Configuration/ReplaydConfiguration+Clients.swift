@@ -10,27 +10,10 @@ extension ReplaydConfiguration {
         try requireS3Credentials()
         var s3Configuration = S3Configuration(endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, pathStyle: s3.pathStyle)
         s3Configuration.partSize = s3PartSize
-        let credentials = AWSCredentials(accessKeyID: s3.accessKeyID ?? "", secretAccessKey: s3.secretAccessKey ?? "",
-                                         sessionToken: s3.sessionToken)
+        let credentials = s3.credentials ?? AWSCredentials(accessKeyID: "", secretAccessKey: "")
         var http = CurlClientConfiguration()
         http.lowSpeedTime = s3StallTimeout
         return S3Client(configuration: s3Configuration, credentials: credentials, logger: logger,
                         http: CurlClient(configuration: http))
-    }
-
-    /// Spool settings from the environment.
-    var spoolConfiguration: SpoolConfiguration {
-        var spool = SpoolConfiguration(directory: spoolDirectory)
-        spool.idleTimeout = spoolIdleTimeout
-        spool.maxSegmentBytes = segmentMaxBytes
-        spool.maxSegmentAge = segmentMaxAge
-        spool.maxOpenSegments = spoolMaxOpenSegments
-        return spool
-    }
-
-    var uploaderConfiguration: SegmentUploaderConfiguration {
-        var uploader = SegmentUploaderConfiguration()
-        uploader.maxConcurrentUploads = uploadConcurrency
-        return uploader
     }
 }

@@ -4,8 +4,12 @@ import Database
 import Foundation
 import Kafka
 import Logging
+import Playback
+import Processor
 import Redis
+import S3
 import Tracker
+import Uploader
 
 /// Everything `replayd` can be told, loaded from the environment in one place (``load(from:)``),
 /// validated once at start-up. Defaults match the local stack that `scripts/stack up` starts.
@@ -36,9 +40,7 @@ struct ReplaydConfiguration: Sendable {
         var region = "us-east-1"
         var bucket = "replayd-sessions"
         var pathStyle = true
-        var accessKeyID: String?
-        var secretAccessKey: String?
-        var sessionToken: String?
+        var credentials: AWSCredentials?
     }
 
     var http = HTTP()
@@ -47,25 +49,23 @@ struct ReplaydConfiguration: Sendable {
     var redis = RedisConfiguration(host: "127.0.0.1", port: 16379)
     var kafka = KafkaSettings()
     var s3 = S3()
+    /// Events per batch and timestamp skew: one setting for the Collector and the Processor.
+    var limits = BatchLimits()
     var collector = CollectorConfiguration()
+    var processor = ProcessorConfiguration(brokers: KafkaSettings().brokers)
+    var spool = SpoolConfiguration(directory: ".stack/spool")
+    var uploader = SegmentUploaderConfiguration()
     var tracker = TrackerConfiguration()
-    var spoolDirectory = ".stack/spool"
-    var spoolIdleTimeout: Duration = .seconds(1800)
-    var segmentMaxBytes = 64 << 20
-    var segmentMaxAge: Duration = .seconds(3600)
-    var spoolMaxOpenSegments = 64
+    var playback = PlaybackConfiguration()
     var s3PartSize = 8 << 20
     /// An S3 request that moves less than 1 KiB/s for this long fails (and is retried): a hung S3
     /// endpoint is noticed instead of holding an upload slot.
     var s3StallTimeout: Duration = .seconds(30)
-    var processorInstance: String?
-    var processorMaxAttempts = 5
-    var uploadConcurrency = 4
-    var rrwebAssetsDirectory: String?
-    /// Secret for signed playback links (HMAC-SHA256); without it signed links are refused.
-    var linkSecret: String?
     /// Public base URL of this service, for printed links.
     var publicURL: String?
+    /// Swift Concurrency's jobs on NIO's event loops for the HTTP-only commands (`REPLAYD_NIO_EXECUTOR`;
+    /// see ``ConcurrencyExecutor``).
+    var nioExecutor = true
 
     /// Reads every `REPLAYD_*` and `AWS_*` variable; throws one error naming each bad variable.
     static func load(from environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Self {
@@ -114,53 +114,25 @@ struct ReplaydConfiguration: Sendable {
         config.s3.region = reader.string("REPLAYD_S3_REGION", default: reader.string("AWS_REGION", default: config.s3.region))
         config.s3.bucket = reader.string("REPLAYD_S3_BUCKET", default: config.s3.bucket)
         config.s3.pathStyle = reader.bool("REPLAYD_S3_PATH_STYLE", default: config.s3.pathStyle)
-        config.s3.accessKeyID = reader.raw("AWS_ACCESS_KEY_ID")
-        config.s3.secretAccessKey = reader.raw("AWS_SECRET_ACCESS_KEY")
-        config.s3.sessionToken = reader.raw("AWS_SESSION_TOKEN")
+        config.s3.credentials = AWSCredentials(from: &reader)
         if URL(string: config.s3.endpoint)?.scheme.map({ ["http", "https"].contains($0) }) != true {
             reader.problem("REPLAYD_S3_ENDPOINT=\(config.s3.endpoint) must be an http:// or https:// URL")
         }
-        if (config.s3.accessKeyID == nil) != (config.s3.secretAccessKey == nil) {
-            reader.problem("set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither")
-        }
 
-        var collector = CollectorConfiguration()
-        collector.maxBatchBytes = reader.bytes("REPLAYD_MAX_BATCH_BYTES", default: collector.maxBatchBytes, range: 1024...(256 << 20))
-        collector.limits.maxEventsPerBatch = reader.int(
-            "REPLAYD_MAX_EVENTS_PER_BATCH", default: collector.limits.maxEventsPerBatch, range: 1...1_000_000)
-        collector.limits.timestampSkew = reader.duration("REPLAYD_TIMESTAMP_SKEW", default: collector.limits.timestampSkew, minimum: .seconds(1))
-        collector.campaignCacheTTL = reader.duration("REPLAYD_CAMPAIGN_CACHE_TTL", default: collector.campaignCacheTTL)
-        collector.negativeCacheTTL = reader.duration("REPLAYD_NEGATIVE_CACHE_TTL", default: collector.negativeCacheTTL)
-        collector.sessionWindow = reader.duration("REPLAYD_SESSION_WINDOW", default: collector.sessionWindow, minimum: .seconds(1))
-        collector.admissionTTL = reader.duration("REPLAYD_ADMISSION_TTL", default: collector.admissionTTL, minimum: .seconds(1))
-        let policy = reader.choice("REPLAYD_REDIS_DOWN_POLICY", default: collector.redisDownPolicy.rawValue,
-                                   in: CollectorConfiguration.RedisDownPolicy.allCases.map(\.rawValue))
-        collector.redisDownPolicy = .init(rawValue: policy) ?? .local
-        collector.expectedInstances = reader.int("REPLAYD_COLLECTOR_INSTANCES", default: 1, range: 1...10_000)
-        let ipPolicy = reader.choice("REPLAYD_CLIENT_IP", default: collector.clientIPPolicy.rawValue,
-                                     in: CollectorConfiguration.ClientIPPolicy.allCases.map(\.rawValue))
-        collector.clientIPPolicy = .init(rawValue: ipPolicy) ?? .anonymized
-        collector.trustForwardedFor = reader.bool("REPLAYD_TRUST_FORWARDED_FOR", default: false)
-        collector.topic = config.kafka.batchesTopic
-        config.collector = collector
-
-        config.spoolDirectory = reader.string("REPLAYD_SPOOL_DIR", default: config.spoolDirectory)
-        config.spoolIdleTimeout = reader.duration("REPLAYD_SPOOL_IDLE_TIMEOUT", default: config.spoolIdleTimeout, minimum: .milliseconds(100))
-        config.segmentMaxBytes = reader.bytes("REPLAYD_SEGMENT_MAX_BYTES", default: config.segmentMaxBytes, range: (64 << 10)...(5 << 30))
-        config.segmentMaxAge = reader.duration("REPLAYD_SEGMENT_MAX_AGE", default: config.segmentMaxAge, minimum: .seconds(1))
-        config.spoolMaxOpenSegments = reader.int("REPLAYD_SPOOL_MAX_OPEN", default: config.spoolMaxOpenSegments, range: 1...100_000)
+        config.limits = BatchLimits(from: &reader)
+        config.collector = CollectorConfiguration(from: &reader, limits: config.limits, topic: config.kafka.batchesTopic)
+        config.processor = ProcessorConfiguration(
+            from: &reader, brokers: config.kafka.brokers, topic: config.kafka.batchesTopic,
+            deadLetterTopic: config.kafka.deadLetterTopic, groupID: config.kafka.processorGroup,
+            sessionTimeout: config.kafka.sessionTimeout, limits: config.limits)
+        config.spool = SpoolConfiguration(from: &reader)
+        config.uploader = SegmentUploaderConfiguration(from: &reader)
         config.s3PartSize = reader.bytes("REPLAYD_S3_PART_SIZE", default: config.s3PartSize, range: (5 << 20)...(5 << 30))
         config.s3StallTimeout = reader.duration("REPLAYD_S3_STALL_TIMEOUT", default: config.s3StallTimeout, minimum: .seconds(1))
-        config.uploadConcurrency = reader.int("REPLAYD_UPLOAD_CONCURRENCY", default: config.uploadConcurrency, range: 1...64)
         config.tracker = TrackerConfiguration.load(from: &reader)
-        config.processorInstance = reader.raw("REPLAYD_PROCESSOR_INSTANCE")
-        config.processorMaxAttempts = reader.int("REPLAYD_PROCESSOR_MAX_ATTEMPTS", default: config.processorMaxAttempts, range: 1...1000)
-        config.rrwebAssetsDirectory = reader.raw("REPLAYD_RRWEB_ASSETS")
-        config.linkSecret = reader.raw("REPLAYD_LINK_SECRET")
-        if let secret = config.linkSecret, secret.utf8.count < 16 {
-            reader.problem("REPLAYD_LINK_SECRET must be at least 16 bytes (e.g. the output of `openssl rand -hex 32`)")
-        }
+        config.playback = PlaybackConfiguration(from: &reader)
         config.publicURL = reader.raw("REPLAYD_PUBLIC_URL")
+        config.nioExecutor = reader.bool("REPLAYD_NIO_EXECUTOR", default: config.nioExecutor)
 
         try reader.validate()
         return config
@@ -168,7 +140,7 @@ struct ReplaydConfiguration: Sendable {
 
     /// Settings that are only needed by services that talk to S3; checked when such a service starts.
     func requireS3Credentials() throws {
-        guard s3.accessKeyID != nil, s3.secretAccessKey != nil else {
+        guard s3.credentials != nil else {
             throw ReplaydError(
                 code: "missing_credentials",
                 message: "S3 credentials are missing: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "

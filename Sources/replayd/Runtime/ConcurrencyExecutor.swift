@@ -11,8 +11,8 @@ enum ConcurrencyExecutor {
 
     /// Installs NIO's singleton event-loop group as the global executor when the command is one of
     /// ``eventLoopCommands``. Call first thing in `main`, before any task is created.
-    static func installIfSuitable(arguments: [String], environment: [String: String]) {
-        guard environment["REPLAYD_NIO_EXECUTOR"] != "0",
+    static func installIfSuitable(arguments: [String], enabled: Bool) {
+        guard enabled,
               let command = arguments.dropFirst().first, eventLoopCommands.contains(command),
               !arguments.contains("--playback")
         else { return }

@@ -59,11 +59,8 @@ struct ServiceRuntime: Sendable {
             services.append(tracker)
         }
         if components.contains(.playback) {
-            var playback = PlaybackConfiguration.fromEnvironment()
-            playback.linkSecret = configuration.linkSecret
-            playback.rrwebAssetsDirectory = configuration.rrwebAssetsDirectory
             PlaybackRoutes<IngestRequestContext>(
-                configuration: playback, tokens: AnalystTokenStore(client: postgres, logger: logger),
+                configuration: configuration.playback, tokens: AnalystTokenStore(client: postgres, logger: logger),
                 sessions: SessionStore(client: postgres, logger: logger), s3: try configuration.makeS3Client(logger: logger),
                 logger: logger
             ).register(on: router)
@@ -106,16 +103,10 @@ struct ServiceRuntime: Sendable {
     /// Spool, segment uploader and the consumer-group processor.
     private func processorServices() async throws -> [any Service] {
         let s3 = try configuration.makeS3Client(logger: logger)
-        let spool = try Spool(configuration: configuration.spoolConfiguration, logger: logger)
-        let uploader = SegmentUploader(spool: spool, s3: s3, postgres: postgres, configuration: configuration.uploaderConfiguration,
+        let spool = try Spool(configuration: configuration.spool, logger: logger)
+        let uploader = SegmentUploader(spool: spool, s3: s3, postgres: postgres, configuration: configuration.uploader,
                                        logger: logger)
-        var processorConfiguration = ProcessorConfiguration(brokers: configuration.kafka.brokers)
-        processorConfiguration.topic = configuration.kafka.batchesTopic
-        processorConfiguration.deadLetterTopic = configuration.kafka.deadLetterTopic
-        processorConfiguration.groupID = configuration.kafka.processorGroup
-        processorConfiguration.sessionTimeout = configuration.kafka.sessionTimeout
-        processorConfiguration.maxAttempts = configuration.processorMaxAttempts
-        if let instance = configuration.processorInstance { processorConfiguration.instanceID = instance }
+        let processorConfiguration = configuration.processor
         try processorConfiguration.validate()
         await ensureTopic(configuration.kafka.deadLetterTopic, partitions: 1)
         let campaigns = CampaignDirectory(store: CampaignStore(client: postgres, logger: logger),

@@ -1,0 +1,16 @@
+import Core
+
+extension PlaybackConfiguration {
+    /// `REPLAYD_LINK_SECRET` (at least ``SignedLink/minimumSecretBytes``), `REPLAYD_RRWEB_ASSETS`,
+    /// `REPLAYD_RRWEB_ASSET_URL` and `REPLAYD_PRESIGN_SECONDS` (0 turns presigned URLs off).
+    public init(from reader: inout EnvironmentReader) {
+        self.init(linkSecret: reader.raw("REPLAYD_LINK_SECRET"))
+        if let secret = linkSecret, secret.utf8.count < SignedLink.minimumSecretBytes {
+            reader.problem("REPLAYD_LINK_SECRET must be at least \(SignedLink.minimumSecretBytes) bytes (e.g. the output of `openssl rand -hex 32`)")
+        }
+        rrwebAssetsDirectory = reader.raw("REPLAYD_RRWEB_ASSETS")
+        rrwebAssetBaseURL = reader.raw("REPLAYD_RRWEB_ASSET_URL")
+        let seconds = reader.int("REPLAYD_PRESIGN_SECONDS", default: 900, range: 0...(7 * 86_400))
+        presignedURLLifetime = seconds > 0 ? .seconds(seconds) : nil
+    }
+}
