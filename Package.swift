@@ -131,11 +131,10 @@ let package = Package(
         .target(
             name: "Collector",
             dependencies: [
-                "Core", "Kafka", "Redis", "Database", "Gzip", "HTTPSupport",
+                "Core", "Kafka", "Redis", "Gzip", "HTTPSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("Resources")],
             swiftSettings: swiftSettings
@@ -144,7 +143,7 @@ let package = Package(
         .target(
             name: "Uploader",
             dependencies: [
-                "Core", "Gzip", "S3", "Database",
+                "Core", "Gzip", "S3",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -13,7 +14,7 @@ public enum APIResponses {
         headers[.cacheControl] = "no-store"
         if let retryAfter = error.retryAfter { headers[.retryAfter] = String(retryAfter) }
         if error.status == .methodNotAllowed { headers[.allow] = allow }
-        let body = "{\"error\":{\"code\":\(json(error.code)),\"message\":\(json(error.message))}}"
+        let body = "{\"error\":{\"code\":\(JSONText.quoted(error.code)),\"message\":\(JSONText.quoted(error.message))}}"
         return Response(status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
@@ -30,10 +31,5 @@ public enum APIResponses {
         headers[.accessControlAllowHeaders] = allowHeaders
         headers[.accessControlMaxAge] = "600"
         return Response(status: .noContent, headers: headers)
-    }
-
-    /// A JSON string literal.
-    public static func json(_ text: String) -> String {
-        String(decoding: (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8), as: UTF8.self)
     }
 }

@@ -121,7 +121,7 @@ public struct PlaybackRoutes<Context: RequestContext>: Sendable {
         }
         return PlaybackResponses.json(SegmentURLBody(
             session: session.id, campaignID: session.campaignID.uuidString.lowercased(),
-            expiresAt: HTMLText.timestamp(expires), format: "gzip; one line per batch: {\"seq\":<n>,\"events\":[…]}",
+            expiresAt: HTMLText.timestamp(expires), format: SegmentLine.formatDescription,
             segments: items))
     }
 

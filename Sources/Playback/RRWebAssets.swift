@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Hummingbird
 import NIOCore
@@ -39,7 +40,7 @@ final class RRWebAssets: Sendable {
         }
         if let cached = cache.withLock({ $0[name] }) { return Self.response(name, cached) }
         let path = (directory as NSString).appendingPathComponent(name)
-        let bytes: ByteBuffer? = try? await BlockingIO.run {
+        let bytes: ByteBuffer? = try? await BlockingWork.run(thread: "replayd-playback-io") {
             let attributes = try FileManager.default.attributesOfItem(atPath: path)
             guard (attributes[.size] as? NSNumber)?.intValue ?? .max <= Self.maximumFileBytes,
                   attributes[.type] as? FileAttributeType == .typeRegular else { return nil }

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Hummingbird
 import Logging
@@ -91,7 +92,7 @@ public final class SessionEventStream: Sendable {
                         logger.error("segment download failed", metadata: ["key": "\(segment.objectKey)", "error": "\(error)"])
                         throw PlaybackError.unavailable("the session's recording cannot be read from S3 right now")
                     }
-                    let result = try await BlockingIO.run {
+                    let result = try await BlockingWork.run(thread: "replayd-playback-io") {
                         try SegmentDecoder.decode(compressed: compressed, to: output, file: Int32(index), bufferSize: bufferSize)
                     }
                     if let damage = result.damage {
@@ -136,10 +137,9 @@ public final class SessionEventStream: Sendable {
     static func gapEventJSON(_ gaps: SequenceGaps, timestamp: Int64) -> [UInt8] {
         let ranges = gaps.ranges.map { "[\($0.lowerBound),\($0.upperBound)]" }.joined(separator: ",")
         let message = "the recording is incomplete: \(gaps.missingCount) batch(es) never arrived (seq \(gaps.formatted(limit: 20)))"
-        let escaped = message.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
         let json = "{\"type\":5,\"timestamp\":\(timestamp),\"data\":{\"tag\":\"\(gapTag)\",\"payload\":{"
             + "\"missing\":\"\(gaps.formatted())\",\"missingBatches\":\(gaps.missingCount),\"ranges\":[\(ranges)],"
-            + "\"message\":\"\(escaped)\"}}}"
+            + "\"message\":\(JSONText.quoted(message))}}}"
         return Array(json.utf8)
     }
 

@@ -1,3 +1,4 @@
+import Database
 import HTTPSupport
 import Foundation
 import Logging

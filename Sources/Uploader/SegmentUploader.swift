@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Logging
 import Metrics
@@ -308,9 +309,7 @@ public final class SegmentUploader: Service, Sendable {
     }
 
     private func runBlocking<T: Sendable>(_ body: @Sendable @escaping () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            blocking.async { continuation.resume(with: Result { try body() }) }
-        }
+        try await BlockingWork.run(on: blocking, body)
     }
 
     static func parseDate(_ value: String) -> Date? {

@@ -11,6 +11,9 @@ public enum SegmentLine {
         public static let events = "events"
     }
 
+    /// The format in a sentence, for API answers that hand segments out.
+    public static let formatDescription = "gzip; one line per batch: {\"\(Key.seq)\":<n>,\"\(Key.events)\":[…]}"
+
     /// What ends every line: the object's `}` and the newline.
     public static let suffix: [UInt8] = Array("}\n".utf8)
 

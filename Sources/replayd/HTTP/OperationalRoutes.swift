@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Hummingbird
 import Prometheus
@@ -19,8 +20,8 @@ struct OperationalRoutes: Sendable {
             let ready = results.allSatisfy { $0.error == nil }
             var fields: [String] = []
             for result in results {
-                let status = result.error.map { "\"error\":\(Self.jsonString($0))" } ?? "\"status\":\"ok\""
-                fields.append("\(Self.jsonString(result.name)):{\(status)}")
+                let status = result.error.map { "\"error\":\(JSONText.quoted($0))" } ?? "\"status\":\"ok\""
+                fields.append("\(JSONText.quoted(result.name)):{\(status)}")
             }
             let body = "{\"ready\":\(ready),\"checks\":{\(fields.joined(separator: ","))}}\n"
             return Response(status: ready ? .ok : .serviceUnavailable,
@@ -54,24 +55,13 @@ struct OperationalRoutes: Sendable {
             return checks.enumerated().map { ($0.element.name, errors[$0.offset]) }
         }
     }
-
-    static func jsonString(_ text: String) -> String {
-        let data = (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8)
-        return String(decoding: data, as: UTF8.self)
-    }
 }
 
-/// Runs `body`, failing with a timeout error if it takes longer than `timeout`.
+/// Runs `body`, failing with a ``TimeoutError`` if it takes longer than `timeout` (the caller gets
+/// its answer at the deadline even when `body` ignores cancellation, as a query to a stopped
+/// PostgreSQL does).
 func withTimeout<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            throw TimeoutError(timeout: timeout)
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
+    try await withDeadline(timeout, timeoutError: { TimeoutError(timeout: timeout) }, body)
 }
 
 struct TimeoutError: Error, CustomStringConvertible {

@@ -1,14 +1,14 @@
-import Database
 import Synchronization
 
-/// Runs `operation` and gives up after `limit` with ``DatabaseError`` `.unavailable`.
+/// Runs `operation` and gives up after `limit`, throwing `timeoutError()`: the one deadline helper.
 ///
-/// postgres-nio's pool keeps a query waiting while the server is down and only notices a cancelled
-/// wait at its next reconnect attempt, whose backoff grows to tens of seconds; the ping path and
-/// status must not wait for that. So the operation runs in its own task, the caller resumes at the
-/// deadline, and the abandoned operation is cancelled and finishes in the background.
-func withPostgresDeadline<T: Sendable>(
-    _ limit: Duration, doing action: String, _ operation: @escaping @Sendable () async throws -> T
+/// Unlike a task group (which waits for every child, so an operation that ignores cancellation
+/// holds the caller past its deadline), the operation runs in a task of its own; the caller resumes
+/// at the deadline, and the abandoned operation is cancelled and finishes in the background.
+/// postgres-nio's pool, for one, keeps a query waiting while the server is down and only notices
+/// the cancellation at its next reconnect attempt.
+public func withDeadline<T: Sendable>(
+    _ limit: Duration, timeoutError: @escaping @Sendable () -> any Error, _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     let race = DeadlineRace<T>()
     return try await withCheckedThrowingContinuation { continuation in
@@ -19,18 +19,13 @@ func withPostgresDeadline<T: Sendable>(
         let timer = Task {
             try? await Task.sleep(for: limit)
             if Task.isCancelled { return }
-            if race.finish(.failure(DatabaseError(
-                kind: .unavailable, code: "database_unavailable",
-                message: "PostgreSQL did not answer within \(limit) while \(action); check that it is running")))
-            {
-                work.cancel()
-            }
+            if race.finish(.failure(timeoutError())) { work.cancel() }
         }
         race.onFinish { timer.cancel() }
     }
 }
 
-/// The continuation of one ``withPostgresDeadline(_:doing:_:)`` call, resumed exactly once.
+/// The continuation of one ``withDeadline(_:timeoutError:_:)`` call, resumed exactly once.
 private final class DeadlineRace<T: Sendable>: Sendable {
     struct State {
         var continuation: CheckedContinuation<T, any Error>?
@@ -65,13 +60,5 @@ private final class DeadlineRace<T: Sendable>: Sendable {
             return state.finished
         }
         if done { cleanup() }
-    }
-}
-
-extension Error {
-    /// A Postgres failure after which retrying later may succeed (server down, slow, connection lost).
-    var isPostgresUnavailable: Bool {
-        if let error = self as? DatabaseError { return error.kind == .unavailable }
-        return false
     }
 }

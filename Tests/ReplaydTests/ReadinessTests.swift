@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `/readyz` of a real `replayd collector` answers within its check deadline while PostgreSQL is
+/// stopped (a readiness probe that hangs is as bad as none), names what is down, and recovers.
+@Suite(.serialized)
+struct ReadinessTests {
+    static func readyz(port: Int) throws -> (code: String, body: String, seconds: Double) {
+        let start = Date()
+        let result = try shell("curl -s -m 20 -w '\\n%{http_code}' http://127.0.0.1:\(port)/readyz")
+        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
+        return (String(lines.last ?? ""), lines.dropLast().joined(separator: "\n"), Date().timeIntervalSince(start))
+    }
+
+    @Test func answersWithinItsDeadlineWhilePostgresIsStopped() async throws {
+        let port = try TestStack.freePort()
+        let collector = try ReplaydProcess.start("collector", port: port, environment: [
+            "REPLAYD_KAFKA_TOPIC": TestStack.uniqueName("readyz"), "REPLAYD_LOG_LEVEL": "error",
+        ])
+        defer { collector.stop() }
+        #expect(try Self.readyz(port: port).code == "200")
+
+        let stopped = try StackFaults.stopPostgres()
+        let down: (code: String, body: String, seconds: Double)
+        do {
+            down = try Self.readyz(port: port)
+        } catch {
+            try stopped.restart()
+            throw error
+        }
+        try stopped.restart()
+        #expect(down.code == "503", "\(down)")
+        #expect(down.body.contains("postgres"), "\(down.body)")
+        // The checks' deadline is 2 s; curl gives up at 20 s.
+        #expect(down.seconds < 10, "/readyz took \(down.seconds) s with PostgreSQL stopped")
+
+        var recovered = false
+        for _ in 0..<60 where !recovered {
+            recovered = try Self.readyz(port: port).code == "200"
+            if !recovered { try await Task.sleep(for: .milliseconds(500)) }
+        }
+        #expect(recovered, "/readyz did not recover within 30 s of PostgreSQL's return")
+    }
+}
