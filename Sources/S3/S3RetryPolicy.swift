@@ -1,3 +1,4 @@
+import Core
 import Curl
 
 /// When and how long to wait before retrying an S3 request: exponential backoff with full jitter
@@ -39,10 +40,6 @@ public struct S3RetryPolicy: Sendable {
 
     /// The delay before attempt `attempt + 1` after attempt `attempt` (1-based) failed.
     public func delay(afterAttempt attempt: Int) -> Duration {
-        let exponent = min(max(attempt - 1, 0), 30)
-        let ceiling = min(maxDelay, baseDelay * (1 << exponent))
-        let ceilingNanos = max(Int64(0), ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000)
-        guard ceilingNanos > 0 else { return .zero }
-        return .nanoseconds(Int64.random(in: 0...ceilingNanos))
+        Backoff(baseDelay: baseDelay, maxDelay: maxDelay, jitter: .full).delay(afterAttempts: attempt)
     }
 }

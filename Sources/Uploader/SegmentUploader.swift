@@ -217,17 +217,10 @@ public final class SegmentUploader: Service, Sendable {
         return !Task.isCancelled
     }
 
-    /// Exponential backoff with "equal jitter": half fixed, half random.
+    /// Exponential backoff with equal jitter (half fixed, half random).
     func backoff(attempt: Int) -> Duration {
-        let base = configuration.retryBaseDelay
-        let cap = configuration.retryMaxDelay
-        var delay = base
-        for _ in 1..<max(1, min(attempt, 30)) {
-            delay = delay * 2
-            if delay >= cap { delay = cap; break }
-        }
-        delay = min(delay, cap)
-        return delay / 2 + delay / 2 * Double.random(in: 0...1)
+        Backoff(baseDelay: configuration.retryBaseDelay, maxDelay: configuration.retryMaxDelay, jitter: .equal)
+            .delay(afterAttempts: attempt)
     }
 
     /// One attempt: recover (for files from a previous run), upload, index, delete.
