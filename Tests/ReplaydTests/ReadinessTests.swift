@@ -3,7 +3,8 @@ import Testing
 import TestSupport
 
 /// `/readyz` of a real `replayd collector` answers within its check deadline while PostgreSQL is
-/// stopped (a readiness probe that hangs is as bad as none), names what is down, and recovers.
+/// stopped or frozen (a readiness probe that hangs is as bad as none), names what is down, and
+/// recovers.
 @Suite(.serialized)
 struct ReadinessTests {
     static func readyz(port: Int) throws -> (code: String, body: String, seconds: Double) {
@@ -34,7 +35,27 @@ struct ReadinessTests {
         #expect(down.body.contains("postgres"), "\(down.body)")
         // The checks' deadline is 2 s; curl gives up at 20 s.
         #expect(down.seconds < 10, "/readyz took \(down.seconds) s with PostgreSQL stopped")
+        try await Self.waitReady(port: port)
 
+        // Frozen (SIGSTOP): connections are accepted and queries never answered, and the check's
+        // query ignores cancellation; /readyz must still answer at its deadline.
+        let postgres = try shell("pgrep -u postgres").output.split(separator: "\n").compactMap { Int32($0) }
+        let frozenPIDs = try StackFaults.freeze(postgres, skippingExited: true)
+        let frozen: (code: String, body: String, seconds: Double)
+        do {
+            frozen = try Self.readyz(port: port)
+        } catch {
+            StackFaults.thaw(frozenPIDs)
+            throw error
+        }
+        StackFaults.thaw(frozenPIDs)
+        #expect(frozen.code == "503", "\(frozen)")
+        #expect(frozen.body.contains("postgres"), "\(frozen.body)")
+        #expect(frozen.seconds < 10, "/readyz took \(frozen.seconds) s with PostgreSQL frozen")
+        try await Self.waitReady(port: port)
+    }
+
+    static func waitReady(port: Int) async throws {
         var recovered = false
         for _ in 0..<60 where !recovered {
             recovered = try Self.readyz(port: port).code == "200"

@@ -16,6 +16,11 @@ extension TestStack {
     }
 
     static func canBind(_ port: Int) -> Bool {
+        withLoopbackSocket(port) { fd, address, length in bind(fd, address, length) == 0 }
+    }
+
+    /// Runs `body` with a new TCP socket and the sockaddr of 127.0.0.1:`port`; closes the socket after.
+    static func withLoopbackSocket(_ port: Int, _ body: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Bool) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
@@ -24,7 +29,7 @@ extension TestStack {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = in_port_t(UInt16(port)).bigEndian
         return withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { body(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
     }
 }

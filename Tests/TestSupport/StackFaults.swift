@@ -55,18 +55,30 @@ public enum StackFaults {
         }
     }
 
-    /// Stops (`SIGSTOP`) the given processes and checks each is in the stopped state.
-    public static func freeze(_ pids: [Int32]) throws {
+    /// Stops (`SIGSTOP`) the given processes and checks each is in the stopped state. With
+    /// `skippingExited`, processes that exited meanwhile (short-lived server backends) are left out,
+    /// but at least one must be frozen.
+    @discardableResult
+    public static func freeze(_ pids: [Int32], skippingExited: Bool = false) throws -> [Int32] {
         guard !pids.isEmpty else { throw TestFailure("nothing to freeze: no process ids given") }
-        for pid in pids where kill(pid, SIGSTOP) != 0 {
-            throw TestFailure("could not freeze process \(pid): \(String(cString: strerror(errno)))")
-        }
+        var frozen: [Int32] = []
         for pid in pids {
-            guard waitUntil(seconds: 5, { processState(pid) == "T" }) else {
-                thaw(pids)
+            if kill(pid, SIGSTOP) == 0 {
+                frozen.append(pid)
+            } else if !(skippingExited && errno == ESRCH) {
+                let reason = String(cString: strerror(errno))
+                thaw(frozen)
+                throw TestFailure("could not freeze process \(pid): \(reason)")
+            }
+        }
+        guard !frozen.isEmpty else { throw TestFailure("could not freeze any of processes \(pids): all exited") }
+        for pid in frozen {
+            guard waitUntil(seconds: 5, { processState(pid) == "T" || (skippingExited && processState(pid) == nil) }) else {
+                thaw(frozen)
                 throw TestFailure("process \(pid) did not stop after SIGSTOP (state \(processState(pid) ?? "gone"))")
             }
         }
+        return frozen
     }
 
     /// Resumes (`SIGCONT`) processes stopped by ``freeze(_:)``.
@@ -84,16 +96,7 @@ public enum StackFaults {
 
     /// Whether something accepts TCP connections on 127.0.0.1:`port`.
     public static func portOpen(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = in_port_t(UInt16(port)).bigEndian
-        return withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
+        TestStack.withLoopbackSocket(port) { fd, address, length in connect(fd, address, length) == 0 }
     }
 
     /// The one-letter state from `/proc/PID/stat` (`R`, `S`, `T`, ...), nil when the process is gone.
