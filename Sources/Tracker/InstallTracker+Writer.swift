@@ -59,8 +59,11 @@ extension InstallTracker {
     }
 
     private func assignHeldHosts() async throws {
+        // Taken hosts count as `writing` until they are pending under their site id, so that
+        // `pendingCount` never reads 0 while sightings are only in this function's hands.
         let held: [(HostDayKey, Sighting)] = state.withLock { state in
             defer { state.held.removeAll() }
+            state.writing += state.held.count
             return state.held.map { ($0.key, $0.value) }
         }
         for (index, (key, sighting)) in held.enumerated() {
@@ -72,6 +75,7 @@ extension InstallTracker {
             } catch {
                 state.withLock { state in
                     for (key, sighting) in held[index...] { state.held[key, default: sighting].merge(sighting) }
+                    state.writing -= held.count - index
                 }
                 throw error
             }
@@ -87,6 +91,7 @@ extension InstallTracker {
             }
             if !inRedis { state.withLock { $0.requestRewarm(.since(key.day)) } }
             enqueue(siteKey, sighting)
+            state.withLock { $0.writing -= 1 }
         }
     }
 

@@ -182,6 +182,7 @@ struct TrackerIntegrationTests {
                 let today = UTCDay(clock.now)
 
                 var during: InstallStatus?
+                var bitsDuring: Int?
                 var outageError: (any Error)?
                 try Services.stopPostgres()
                 let stopped = ContinuousClock.now
@@ -194,6 +195,9 @@ struct TrackerIntegrationTests {
                     during = try await tracker.status(campaignID: campaign.id, from: today.adding(days: -1), to: today, silentDays: 1)
                     print("tracker: + status \(ContinuousClock.now - stopped)")
                     #expect(tracker.pendingCount == 120, "100 site-days and 20 new hosts wait for Postgres")
+                    // Read while Postgres is still down: once it is back, the writer gives the 20 new
+                    // hosts their ids and bits within moments (seen before `scripts/stack up` returned).
+                    bitsDuring = try await harness.bitcount(campaign.id, today)
                 } catch {
                     outageError = error
                 }
@@ -204,7 +208,7 @@ struct TrackerIntegrationTests {
                 let duringStatus = try #require(during)
                 #expect(duringStatus.source == .redis)
                 #expect(duringStatus.activeToday == 100)
-                #expect(try await harness.bitcount(campaign.id, today) == 100)
+                #expect(bitsDuring == 100, "known sites get their bits in Redis while Postgres is down; new hosts wait")
 
                 let drained = try await harness.eventually(.seconds(40)) { tracker.pendingCount == 0 }
                 #expect(drained, "pending sightings are written once Postgres is back")
