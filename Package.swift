@@ -223,7 +223,7 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "UploaderTests", dependencies: ["Uploader", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "UploaderTests", dependencies: ["Uploader", "Database", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TrackerTests",
             dependencies: ["Tracker", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
