@@ -154,7 +154,7 @@ let package = Package(
         .target(
             name: "Processor",
             dependencies: [
-                "Core", "Kafka", "Uploader", "Database",
+                "Core", "Kafka", "Uploader", "Database", "S3", "Gzip",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -219,7 +219,7 @@ let package = Package(
         ),
         .testTarget(
             name: "S3Tests",
-            dependencies: ["S3", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+            dependencies: ["S3", "Curl", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),

@@ -156,15 +156,21 @@ public final class KafkaConsumer: Sendable {
     /// Marks `message` as processed: `message.offset + 1` becomes the partition's next commit.
     /// Throws if the partition is no longer assigned to this consumer.
     public func storeOffset(_ message: KafkaMessage) throws {
-        let list = TopicPartitionList.make([message.topicPartition]) { _ in message.offset + 1 }
+        try storeOffset(message.topicPartition, next: message.offset + 1)
+    }
+
+    /// Makes `next` the partition's next commit (the offset of the first record not yet processed).
+    /// Throws if the partition is no longer assigned to this consumer.
+    public func storeOffset(_ topicPartition: KafkaTopicPartition, next: Int64) throws {
+        let list = TopicPartitionList.make([topicPartition]) { _ in next }
         defer { rd_kafka_topic_partition_list_destroy(list) }
         try client.withHandle { rk in
             let error = rd_kafka_offsets_store(rk, list)
             if let (partition, partitionError) = TopicPartitionList.firstError(list) {
-                throw KafkaError(partitionError, context: "store offset \(message.offset + 1) for \(partition)")
+                throw KafkaError(partitionError, context: "store offset \(next) for \(partition)")
             }
             if error != RD_KAFKA_RESP_ERR_NO_ERROR {
-                throw KafkaError(error, context: "store offset for \(message.topicPartition)")
+                throw KafkaError(error, context: "store offset for \(topicPartition)")
             }
         }
     }

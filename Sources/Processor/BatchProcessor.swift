@@ -12,8 +12,9 @@ import Uploader
 /// retries and a dead-letter topic. Any number of instances share the partitions.
 ///
 /// Guarantees (see ``ConsumerLoop`` for how):
-/// - an offset is committed only after its batch, and every earlier batch of the partition, is
-///   durably in the spool or acknowledged by the dead-letter topic; nothing is auto-committed;
+/// - an offset is committed only after its batch, and every earlier batch of the partition, is in
+///   an uploaded, verified and indexed S3 object or acknowledged by the dead-letter topic (commit
+///   after S3: the spool is a cache); nothing is auto-committed;
 /// - poison records (undecodable, invalid, unknown campaign) are dead-lettered at once;
 /// - transient failures pause only the affected partition and retry with exponential backoff and
 ///   full jitter while the consumer keeps polling; after ``ProcessorConfiguration/maxAttempts``
@@ -33,6 +34,7 @@ public final class BatchProcessor: Service, Sendable {
     private let flags = Mutex(Flags())
     private let rebalanceEvents = Mutex<[KafkaRebalanceEvent]>([])
     private let positions = Mutex<[KafkaTopicPartition: Int64]>([:])
+    private let spooled = Mutex<[KafkaTopicPartition: Int64]>([:])
     private let polled = Atomic<Int>(0)
 
     private struct Flags {
@@ -130,16 +132,25 @@ public final class BatchProcessor: Service, Sendable {
         polled.add(count, ordering: .relaxed)
     }
 
-    /// Per assigned partition, the offset after the last record that is durable (in the spool or the
-    /// dead-letter topic) and whose offset was stored and sent for commit.
-    public var durablePositions: [KafkaTopicPartition: Int64] { positions.withLock { $0 } }
+    /// Per assigned partition, the offset after the last record that is in S3 (or the dead-letter
+    /// topic), with every earlier one, and whose offset was stored and sent for commit.
+    public var committedPositions: [KafkaTopicPartition: Int64] { positions.withLock { $0 } }
+
+    /// Per assigned partition, the offset after the last record that is durable in the spool or the
+    /// dead-letter topic (not necessarily in S3 yet): how far processing has got.
+    public var spooledPositions: [KafkaTopicPartition: Int64] { spooled.withLock { $0 } }
 
     func recordPosition(_ partition: KafkaTopicPartition, next offset: Int64) {
         positions.withLock { $0[partition] = offset }
     }
 
+    func recordSpooled(_ partition: KafkaTopicPartition, next offset: Int64) {
+        spooled.withLock { $0[partition] = offset }
+    }
+
     func forgetPosition(_ partition: KafkaTopicPartition) {
         positions.withLock { $0[partition] = nil }
+        spooled.withLock { $0[partition] = nil }
     }
 
     /// Every 10 s: consumer lag per assigned partition (high watermark minus the next committed

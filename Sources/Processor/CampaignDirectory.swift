@@ -1,11 +1,14 @@
 import Database
 import Foundation
 import Logging
+import Metrics
 import Synchronization
 
 /// Answers "does campaign X exist?" for the Processor from PostgreSQL, remembering answers for a
-/// while so the hot path rarely queries. A failed lookup throws (``DatabaseError``, transient);
-/// a campaign that does not exist makes its records poison.
+/// while so the hot path rarely queries. A campaign once found is served stale while PostgreSQL
+/// cannot be reached (an outage dead-letters nothing that flowed before it; ``staleServed`` counts
+/// it); a failed lookup of a campaign not known to exist throws (``DatabaseError``, transient, so the
+/// record is retried with backoff); a campaign that does not exist makes its records poison.
 public final class CampaignDirectory: Sendable {
     private struct Entry {
         var exists: Bool
@@ -15,6 +18,7 @@ public final class CampaignDirectory: Sendable {
     private let store: CampaignStore
     private let ttl: Duration
     private let entries = Mutex<[UUID: Entry]>([:])
+    private let staleCounter = Counter(label: "replayd_processor_campaign_stale_total")
 
     public init(store: CampaignStore, ttl: Duration = .seconds(60)) {
         self.store = store
@@ -25,10 +29,22 @@ public final class CampaignDirectory: Sendable {
     /// so a campaign created just now is seen soon).
     public func exists(_ id: UUID) async throws -> Bool {
         let now = ContinuousClock.now
-        if let entry = entries.withLock({ $0[id] }), entry.expires > now { return entry.exists }
-        let exists = try await store.find(id: id) != nil
+        let cached = entries.withLock { $0[id] }
+        if let cached, cached.expires > now { return cached.exists }
+        let exists: Bool
+        do {
+            exists = try await store.find(id: id) != nil
+        } catch {
+            // Known to exist before the outage: campaigns are never deleted while their batches
+            // flow, so the stale answer is the right one (a deleted campaign's batches go on to be
+            // stored until PostgreSQL answers again).
+            guard let cached, cached.exists else { throw error }
+            staleCounter.increment()
+            return true
+        }
         let lifetime = exists ? ttl : max(ttl / 10, .seconds(1))
         entries.withLock { entries in
+            if entries.count > 100_000 { entries = entries.filter { $0.value.exists } }
             if entries.count > 100_000 { entries.removeAll(keepingCapacity: true) }
             entries[id] = Entry(exists: exists, expires: now + lifetime)
         }

@@ -15,14 +15,24 @@ import Uploader
 /// - Every ``ProcessorConfiguration/commitInterval`` (or after
 ///   ``ProcessorConfiguration/maxUndurableRecords``) the writes so far become a *durable group*: the
 ///   spool syncs them while the loop goes on consuming (one group at a time; the next one waits for
-///   it). When the group is durable, each partition's last finished offset in it is stored and
-///   committed. So an offset is committed only once its record (and every earlier one of the
-///   partition) is in the spool durably or in the dead-letter topic.
+///   it). When the group is durable, its records are *finished*.
+/// - **Commit after S3.** Each spooled record carries its origin (topic, partition, offset); the
+///   segment holding it holds that offset until the segment is uploaded, verified and indexed
+///   (``Spool/lowestHeldOffset(_:atLeast:)``). A partition's next commit is the lower of "after the
+///   last finished record" and "the lowest offset still held", re-checked after every group and every
+///   ``ProcessorConfiguration/commitInterval``. So an offset is committed only once its record (and
+///   every earlier one of the partition) is in S3 or in the dead-letter topic; a lost spool is
+///   re-read from Kafka by the next owner. The spool closes a segment that holds a commit back for
+///   ``SpoolConfiguration/commitMaxDelay``, which bounds that re-read.
 /// - A transient failure pauses the record's partition; the record and those behind it wait in a
 ///   ``RetryQueue`` while the loop keeps polling (with a timeout up to the next due retry: no busy
 ///   loop, no missed `max.poll.interval`).
 /// - On revocation, in-flight work of the revoked partitions is abandoned: nothing more is stored
-///   for them, and the next owner reads again from the last committed offset.
+///   for them, the segments holding them are closed (so they upload now), and the next owner reads
+///   again from the last committed offset (what this instance uploads meanwhile is de-duplicated).
+/// - On stop (SIGTERM), after the last group: the segments holding the assigned partitions are
+///   closed and the loop keeps committing as the uploader stores them, until nothing is held or
+///   ``ProcessorConfiguration/handoverTimeout`` passed (then the next owner re-reads the rest).
 final class ConsumerLoop {
     let configuration: ProcessorConfiguration
     let consumer: KafkaConsumer
@@ -35,8 +45,15 @@ final class ConsumerLoop {
     let policy: RetryPolicy
 
     private var retries: [KafkaTopicPartition: RetryQueue] = [:]
-    /// The last finished record per partition whose offset is not stored yet.
+    /// The last finished record per partition not yet part of a finished durable group.
     private var finished: [KafkaTopicPartition: KafkaMessage] = [:]
+    /// Per partition: the offset of the last record finished (durable in the spool or dead-lettered),
+    /// the first offset polled since it was assigned (holds below it are another owner's past), and
+    /// the next offset stored for commit.
+    private var finishedThrough: [KafkaTopicPartition: Int64] = [:]
+    private var floors: [KafkaTopicPartition: Int64] = [:]
+    private var stored: [KafkaTopicPartition: Int64] = [:]
+    private var lastCommitCheck = ContinuousClock.now
     /// The newest spool write not yet known durable (tickets are ordered; waiting for the newest
     /// covers every earlier write) and how many writes it covers.
     private var latestTicket: SpoolTicket?
@@ -79,6 +96,7 @@ final class ConsumerLoop {
             if let fatalFailure { throw fatalFailure }
             for message in messages where !revoked.contains(message.topicPartition) {
                 let partition = message.topicPartition
+                if floors[partition] == nil { floors[partition] = message.offset }
                 if retries[partition] != nil {
                     retries[partition]!.messages.append(message)
                 } else if let flushDue {
@@ -93,6 +111,34 @@ final class ConsumerLoop {
             try? await flush(wait: true)
         } else {
             try? await finishGroup()
+        }
+        await handOver()
+    }
+
+    /// Closes the segments holding this instance's partitions and commits as they reach S3, until
+    /// nothing finished is held or ``ProcessorConfiguration/handoverTimeout`` passed.
+    private func handOver() async {
+        let partitions = Array(finishedThrough.keys)
+        guard !partitions.isEmpty else { return }
+        do {
+            let closed = try spool.closeSegments(holding: Set(partitions.map(Self.source)))
+            logger.info("Handing partitions over: uploading the segments that hold their commit", metadata: [
+                "partitions": "\(partitions)", "segments": "\(closed)",
+            ])
+        } catch {
+            logger.warning("Could not close segments for the handover; the next owner re-reads them", metadata: ["error": "\(error)"])
+        }
+        let deadline = ContinuousClock.now + configuration.handoverTimeout
+        while true {
+            commitCommittable()
+            if everythingCommitted { return }
+            guard !Task.isCancelled, ContinuousClock.now < deadline else {
+                logger.warning("Handover timeout: leaving the group with batches not yet in S3; the next owner re-reads them from the committed offsets", metadata: [
+                    "timeout": "\(configuration.handoverTimeout)",
+                ])
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(100))
         }
     }
 
@@ -117,11 +163,12 @@ final class ConsumerLoop {
 
     /// Classifies, checks the campaign and writes `message` to the spool; `nil` on success.
     private func attempt(_ message: KafkaMessage) async -> ProcessingFailure? {
-        let classified: RecordClassifier.Classified
+        var classified: RecordClassifier.Classified
         switch RecordClassifier.classify(message, limits: configuration.limits) {
         case .failure(let failure): return failure
         case .success(let value): classified = value
         }
+        classified.record.origin = SpoolOrigin(source: Self.source(message.topicPartition), offset: message.offset)
         do {
             guard try await campaigns.exists(classified.campaignID) else {
                 return .poison(.unknownCampaign, "no campaign has the id \(classified.campaignID.uuidString.lowercased())")
@@ -266,6 +313,9 @@ final class ConsumerLoop {
             due = undurable >= configuration.maxUndurableRecords
                 || (now - lastFlush >= configuration.commitInterval && !(latestTicket == nil && finished.isEmpty))
         }
+        if group == nil, now - lastCommitCheck >= configuration.commitInterval, !finishedThrough.isEmpty {
+            commitCommittable()
+        }
         do {
             if let group, group.ticket.map(spool.isSettled) ?? true { try await finishGroup() }
             guard due else { return }
@@ -327,24 +377,69 @@ final class ConsumerLoop {
             metrics.durableWait.recordNanoseconds(RetryPolicy.nanoseconds(group.started.duration(to: .now)))
         }
         for (partition, message) in group.offsets {
+            finishedThrough[partition] = max(finishedThrough[partition] ?? message.offset, message.offset)
+            processor.recordSpooled(partition, next: finishedThrough[partition]! + 1)
+        }
+        commitCommittable()
+    }
+
+    /// Stores and sends for commit, per partition, the offset up to which everything is in S3 or
+    /// the dead-letter topic: after the last finished record, but not past the lowest offset a
+    /// segment not yet uploaded holds.
+    @discardableResult
+    func commitCommittable() -> Bool {
+        lastCommitCheck = .now
+        var advanced = false
+        var waiting = false
+        for (partition, through) in finishedThrough {
+            var next = through + 1
+            let floor = floors[partition] ?? 0
+            if let held = spool.lowestHeldOffset(Self.source(partition), atLeast: floor), held < next {
+                next = held
+                waiting = true
+            }
+            guard next > (stored[partition] ?? floor) else { continue }
             do {
-                try consumer.storeOffset(message)
-                processor.recordPosition(partition, next: message.offset + 1)
+                try consumer.storeOffset(partition, next: next)
+                stored[partition] = next
+                processor.recordPosition(partition, next: next)
+                advanced = true
             } catch {
-                logger.debug("Not storing offset \(message.offset + 1) for \(partition) (no longer assigned): \(error)")
+                logger.debug("Not storing offset \(next) for \(partition) (no longer assigned): \(error)")
             }
         }
-        guard !group.offsets.isEmpty else { return }
-        // Sent without waiting for the coordinator's answer (a round trip the loop would otherwise
-        // stall on for every group); a failed commit leaves the offsets stored for the next one,
-        // and close() commits synchronously.
-        do {
-            try consumer.commitAsync()
-            metrics.commitsOK.increment()
-        } catch {
-            metrics.commitsFailed.increment()
-            logger.warning("Offset commit failed: \(error)")
+        for (partition, age) in oldestUnuploadedAges() { metrics.oldestUnuploaded(partition, age) }
+        if advanced {
+            // Sent without waiting for the coordinator's answer (a round trip the loop would otherwise
+            // stall on); a failed commit leaves the offsets stored for the next one, and close()
+            // commits synchronously.
+            do {
+                try consumer.commitAsync()
+                metrics.commitsOK.increment()
+            } catch {
+                metrics.commitsFailed.increment()
+                logger.warning("Offset commit failed: \(error)")
+            }
         }
+        return waiting
+    }
+
+    /// Whether every finished record of the assigned partitions is committed (nothing is held).
+    var everythingCommitted: Bool {
+        finishedThrough.allSatisfy { partition, through in (stored[partition] ?? -1) > through }
+    }
+
+    /// Per assigned partition, how long its oldest record not yet in S3 has waited in the spool.
+    func oldestUnuploadedAges() -> [KafkaTopicPartition: Duration] {
+        var ages: [KafkaTopicPartition: Duration] = [:]
+        for (partition, floor) in floors {
+            ages[partition] = spool.oldestHoldAge(Self.source(partition), atLeast: floor) ?? .zero
+        }
+        return ages
+    }
+
+    static func source(_ partition: KafkaTopicPartition) -> SpoolSource {
+        SpoolSource(topic: partition.topic, partition: partition.partition)
     }
 
     // MARK: rebalances
@@ -361,7 +456,15 @@ final class ConsumerLoop {
                     retries[partition] = nil
                     finished[partition] = nil
                     group?.offsets[partition] = nil
+                    finishedThrough[partition] = nil
+                    floors[partition] = nil
+                    stored[partition] = nil
                     processor.forgetPosition(partition)
+                }
+                // Upload what the revoked partitions hold now; the next owner re-reads from their
+                // committed offsets and de-duplication absorbs the overlap.
+                do { try spool.closeSegments(holding: Set(partitions.map(Self.source))) } catch {
+                    logger.warning("Could not close the revoked partitions' segments: \(error)")
                 }
                 logger.info("Partitions revoked", metadata: ["partitions": "\(partitions)"])
             case .assigned(let partitions):

@@ -14,6 +14,7 @@ extension ProcessorConfiguration {
         self.sessionTimeout = sessionTimeout
         self.limits = limits
         maxAttempts = reader.int("REPLAYD_PROCESSOR_MAX_ATTEMPTS", default: maxAttempts, range: 1...1000)
+        handoverTimeout = reader.duration("REPLAYD_HANDOVER_TIMEOUT", default: handoverTimeout, minimum: .zero)
         if let instance = reader.raw("REPLAYD_PROCESSOR_INSTANCE") { instanceID = instance }
     }
 }

@@ -14,8 +14,10 @@ public struct ProcessorConfiguration: Sendable {
     public var deadLetterTopic = "replay.batches.dlq"
     /// Names this instance in logs and in the `dlq-instance` header; `hostname-pid` by default.
     public var instanceID = ProcessorConfiguration.defaultInstanceID
-    /// How often a transiently failing record is tried in all before it is dead-lettered.
-    public var maxAttempts = 5
+    /// How often a transiently failing record is tried in all before it is dead-lettered. With the
+    /// default backoff (0.5 s doubling to 30 s, full jitter) 10 attempts span up to about 2.5 minutes
+    /// of waiting (half that on average): a PostgreSQL restart or a short outage is ridden out.
+    public var maxAttempts = 10
     /// The first retry waits up to this long (full jitter); each further retry doubles the cap.
     public var retryBaseDelay = Duration.milliseconds(500)
     /// No retry waits longer than this.
@@ -33,8 +35,13 @@ public struct ProcessorConfiguration: Sendable {
     /// The consumer's `max.poll.interval.ms`. The processor polls at least every 100 ms, even while
     /// every partition is paused for retries, so only a stalled spool can exceed it.
     public var maxPollInterval = Duration.seconds(300)
-    /// How long a campaign id found (or not found) in PostgreSQL is remembered.
+    /// How long a campaign id found (or not found) in PostgreSQL is remembered. A campaign known to
+    /// exist is served past this age while PostgreSQL cannot be reached (stale, like the Collector's
+    /// cache), so an outage dead-letters nothing that was flowing before it.
     public var campaignCacheTTL = Duration.seconds(60)
+    /// On graceful stop (SIGTERM), how long the Processor waits for the segments holding its
+    /// partitions' commit to reach S3 before it leaves the group (the next owner re-reads the rest).
+    public var handoverTimeout = Duration.seconds(30)
     /// Batch validation limits. Event timestamps are checked against the record's `received-at`
     /// header, so records replayed days later still pass.
     public var limits = BatchLimits()

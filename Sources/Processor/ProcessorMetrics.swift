@@ -15,6 +15,8 @@ import Uploader
 /// | `replayd_processor_durable_wait_seconds` | timer | | time from a durable group's start until the loop found it durable |
 /// | `replayd_processor_spool_bytes` | gauge | | compressed bytes of the spool's segment files |
 /// | `replayd_processor_open_sessions` | gauge | | sessions the spool tracks |
+/// | `replayd_processor_oldest_unuploaded_seconds` | gauge | `partition` | how long the partition's oldest batch not yet in S3 has been in the spool (its commit waits for it; `REPLAYD_COMMIT_MAX_DELAY` bounds it unless S3 or PostgreSQL is failing) |
+/// | `replayd_processor_campaign_stale_total` | counter | | campaign lookups answered from the stale cache while PostgreSQL failed |
 /// | `replayd_processor_rebalances_total` | counter | `event` = `assigned`, `revoked` | group rebalances seen by this instance |
 ///
 /// Records per second is `rate(replayd_processor_records_total[1m])`; upload latency is the
@@ -36,6 +38,11 @@ struct ProcessorMetrics: Sendable {
     func deadLetter(_ reason: DeadLetterReason) {
         Counter(label: "replayd_processor_dead_letters_total", dimensions: [("reason", reason.rawValue)]).increment()
         deadLettered.increment()
+    }
+
+    func oldestUnuploaded(_ partition: KafkaTopicPartition, _ age: Duration) {
+        Gauge(label: "replayd_processor_oldest_unuploaded_seconds", dimensions: [("partition", partition.description)])
+            .record(Double(age.components.seconds) + Double(age.components.attoseconds) / 1e18)
     }
 
     func lag(_ partition: KafkaTopicPartition, _ value: Int64) {

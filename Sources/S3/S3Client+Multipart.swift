@@ -29,6 +29,7 @@ extension S3Client {
         let request = S3Request(
             operation: "UploadPart", method: "PUT", key: key,
             query: [("partNumber", String(partNumber)), ("uploadId", uploadID)],
+            headers: Self.contentMD5Header(digests?.md5),
             body: .file(path: file, offset: offset, length: length),
             payloadHash: digests?.sha256 ?? SigV4Signer.unsignedPayload
         )
@@ -37,8 +38,9 @@ extension S3Client {
             throw S3Error(kind: .integrity, message: "S3 UploadPart \(partNumber) of s3://\(configuration.bucket)/\(key) answered without an ETag")
         }
         let etag = unquoteETag(raw)
-        try verifyETag(etag, md5: digests?.md5, what: "part \(partNumber) of s3://\(configuration.bucket)/\(key)")
-        return (etag, digests?.md5)
+        try verifyETag(etag, md5: digests?.md5, response: response, what: "part \(partNumber) of s3://\(configuration.bucket)/\(key)")
+        // An encrypted part's ETag is no MD5, so neither is the object's: no MD5 means no final check.
+        return (etag, Self.etagIsNotMD5(response) ? nil : digests?.md5)
     }
 
     /// Completes a multipart upload from its parts (in any order; sent sorted). Returns the object's ETag (unquoted).

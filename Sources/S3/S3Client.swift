@@ -40,6 +40,7 @@ public final class S3Client: Sendable {
         let digests = try hashIfNeeded(file: file, offset: offset, length: size)
         var headers = [(name: "Content-Type", value: contentType)]
         headers += try S3Metadata.headers(metadata)
+        headers += Self.contentMD5Header(digests?.md5)
         let request = S3Request(
             operation: "PutObject", method: "PUT", key: key, headers: headers,
             body: .file(path: file, offset: offset, length: size), payloadHash: digests?.sha256 ?? SigV4Signer.unsignedPayload
@@ -48,7 +49,7 @@ public final class S3Client: Sendable {
         if let progress { curlProgress = { sent, _ in progress(sent, size) } }
         let response = try await perform(request, progress: curlProgress)
         let etag = unquoteETag(response.header("ETag") ?? "")
-        try verifyETag(etag, md5: digests?.md5, what: "PutObject of s3://\(configuration.bucket)/\(key)")
+        try verifyETag(etag, md5: digests?.md5, response: response, what: "PutObject of s3://\(configuration.bucket)/\(key)")
         return etag
     }
 
@@ -57,17 +58,17 @@ public final class S3Client: Sendable {
     public func putObject(
         key: String, bytes: [UInt8], contentType: String = "application/octet-stream", metadata: [String: String] = [:]
     ) async throws -> String {
+        let md5 = Array(CryptoMD5.hash(data: bytes))
         var headers = [(name: "Content-Type", value: contentType)]
         headers += try S3Metadata.headers(metadata)
+        headers += Self.contentMD5Header(md5)
         let request = S3Request(
             operation: "PutObject", method: "PUT", key: key, headers: headers, body: .bytes(bytes),
             payloadHash: configuration.unsignedPayload ? SigV4Signer.unsignedPayload : PayloadHasher.sha256(bytes)
         )
         let response = try await perform(request)
         let etag = unquoteETag(response.header("ETag") ?? "")
-        if configuration.verifyETags {
-            try verifyETag(etag, md5: Array(CryptoMD5.hash(data: bytes)), what: "PutObject of s3://\(configuration.bucket)/\(key)")
-        }
+        try verifyETag(etag, md5: md5, response: response, what: "PutObject of s3://\(configuration.bucket)/\(key)")
         return etag
     }
 
@@ -167,17 +168,33 @@ public final class S3Client: Sendable {
 
     // MARK: helpers
 
+    /// The body's digests: its MD5 always (sent as `Content-MD5`, which S3 checks itself and refuses
+    /// with `BadDigest` when the body it received differs), its SHA-256 unless the payload is unsigned.
     func hashIfNeeded(file: String, offset: Int64, length: Int64) throws -> PayloadHasher.Digests? {
+        let digests = try PayloadHasher.digests(path: file, offset: offset, length: length, md5: true)
         if configuration.unsignedPayload {
-            guard configuration.verifyETags else { return nil }
-            let digests = try PayloadHasher.digests(path: file, offset: offset, length: length, md5: true)
             return PayloadHasher.Digests(sha256: SigV4Signer.unsignedPayload, md5: digests.md5)
         }
-        return try PayloadHasher.digests(path: file, offset: offset, length: length, md5: configuration.verifyETags)
+        return digests
     }
 
-    /// Compares an ETag that looks like a plain MD5 with the MD5 computed locally.
-    func verifyETag(_ etag: String, md5: [UInt8]?, what: String) throws {
+    /// `Content-MD5` (base64 of the raw MD5) for a body whose MD5 is known.
+    static func contentMD5Header(_ md5: [UInt8]?) -> [(name: String, value: String)] {
+        guard let md5 else { return [] }
+        return [(name: "Content-MD5", value: Data(md5).base64EncodedString())]
+    }
+
+    /// Whether S3 stored the object with server-side encryption whose ETag is not the MD5 of the
+    /// data (SSE-KMS, DSSE-KMS, SSE-C). Integrity then rests on `Content-MD5`, which S3 checked.
+    static func etagIsNotMD5(_ response: CurlResponse) -> Bool {
+        if let sse = response.header("x-amz-server-side-encryption")?.lowercased(), sse.hasPrefix("aws:kms") { return true }
+        return response.header("x-amz-server-side-encryption-customer-algorithm") != nil
+    }
+
+    /// Compares an ETag that looks like a plain MD5 with the MD5 computed locally (unless the
+    /// response says the object is encrypted so that its ETag is not an MD5).
+    func verifyETag(_ etag: String, md5: [UInt8]?, response: CurlResponse, what: String) throws {
+        guard !Self.etagIsNotMD5(response) else { return }
         guard configuration.verifyETags, let md5, etag.count == 32, etag.allSatisfy(\.isHexDigit) else { return }
         let expected = Hex.encode(md5)
         guard etag.lowercased() == expected else {

@@ -19,7 +19,7 @@ public struct S3RetryPolicy: Sendable {
         self.maxDelay = maxDelay
     }
 
-    static let retryableCodes: Set<String> = ["SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "Throttling", "ThrottlingException"]
+    public static let retryableCodes: Set<String> = ["SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "Throttling", "ThrottlingException"]
 
     /// Whether `error` is worth another attempt.
     public static func isRetryable(_ error: any Error) -> Bool {

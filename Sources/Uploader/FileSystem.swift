@@ -63,6 +63,38 @@ enum FileSystem {
         }
     }
 
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+
+    /// Makes `to` a second name of `from` (a hard link: no copy, same file system).
+    static func hardLink(_ from: String, to: String) throws {
+        if link(from, to) != 0 {
+            throw SpoolError(kind: .io, message: "cannot link \(from) to \(to): \(errnoMessage())")
+        }
+    }
+
+    /// Writes `bytes` to `path` (replacing it) and `fsync`s it.
+    static func writeDurably(_ bytes: [UInt8], to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SpoolError(kind: .io, message: "cannot create \(path): \(errnoMessage())") }
+        defer { _ = close(fd) }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SpoolError(kind: .io, message: "cannot write \(path): \(errnoMessage())")
+            }
+            written += n
+        }
+        while fsync(fd) != 0 {
+            if errno == EINTR { continue }
+            throw SpoolError(kind: .io, message: "fsync of \(path) failed: \(errnoMessage())")
+        }
+    }
+
     static func list(_ directory: String) throws -> [String] {
         do {
             return try FileManager.default.contentsOfDirectory(atPath: directory)

@@ -43,6 +43,10 @@ public struct SegmentMetadata: Sendable, Equatable {
 /// Why a segment was closed (the `reason` label of `replayd_spool_segments_closed_total`).
 enum SegmentCloseReason: String, Sendable {
     case idle, size, age, shutdown
+    /// It held back its partition's commit for ``SpoolConfiguration/commitMaxDelay``.
+    case commitDelay = "commit_delay"
+    /// Its partitions are being handed over (revocation, shutdown).
+    case handover
 }
 
 /// A finished segment file waiting for upload.
@@ -56,4 +60,7 @@ public struct ClosedSegment: Sendable, Equatable {
     /// Known for segments closed by this process; nil for files found at start-up (recovery derives
     /// it from the file's lines before upload).
     public var metadata: SegmentMetadata?
+    /// Per source, the lowest log offset of a batch in this segment: the spool's commit holds,
+    /// released once the segment is in S3.
+    public var holds: [SpoolSource: Int64] = [:]
 }

@@ -1,4 +1,5 @@
 import Foundation
+import S3
 
 /// Where a segment is stored in S3, and what travels with it.
 ///
@@ -23,7 +24,8 @@ import Foundation
 ///
 /// **Metadata** (`x-amz-meta-*`, non-ASCII percent-encoded by the S3 module): `campaign`, `session`,
 /// `segment`, `first-seq`, `last-seq`, `first-ts`, `last-ts` (ms since the epoch), `events`,
-/// `batches`, `page-url` (when known).
+/// `batches`, `page-url` (when known; it comes from the client, so it is cut to what fits S3's 2 KB
+/// metadata limit, at most 1024 characters).
 ///
 /// **Index**: each uploaded segment is a row in `segments` (key, seqs, timestamps, counts, bytes) and
 /// is added to its `sessions` row (started/ended, totals, first URL), so playback finds a campaign's
@@ -54,7 +56,11 @@ public enum SegmentObjectKey {
             "events": String(metadata.eventCount),
             "batches": String(metadata.batchCount),
         ]
-        if let url = metadata.pageURL { values["page-url"] = String(url.prefix(1024)) }
+        if let url = metadata.pageURL {
+            let budget = S3Metadata.sizeLimit - S3Metadata.size(values) - "page-url".utf8.count
+            let fitted = S3Metadata.truncate(String(url.prefix(1024)), toEncodedBytes: max(0, budget))
+            if !fitted.isEmpty { values["page-url"] = fitted }
+        }
         return values
     }
 

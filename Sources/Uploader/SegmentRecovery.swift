@@ -10,12 +10,34 @@ import Gzip
 /// rewritten into `<path>.tmp` as one finished member, `fsync`ed and renamed over the file, so what
 /// is uploaded is a valid gzip stream. Nothing acknowledged is lost: acknowledged lines were flushed
 /// and `fsync`ed before the acknowledgement.
+///
+/// A tail that ends inside a member (`truncated`) is what a crash leaves. A tail that does not decode
+/// (`corrupt`) may be damage in the middle of the file (a bad block, a file overwritten): then the
+/// damaged original is first kept in the quarantine directory (hard-linked, `corrupt_recovery`) so
+/// that nothing after the damage is lost for good, and only then is the intact part renamed over it.
+/// Either cut is counted (`replayd_spool_recovery_cuts_total{cause}`) and reported in ``Outcome``.
 enum SegmentRecovery {
+    struct Outcome: Sendable {
+        /// Nil when the file holds no complete line (it is deleted, or quarantined when corrupt).
+        var metadata: SegmentMetadata?
+        /// Why the end of the file was cut, if it was.
+        var cut: GzipError.Kind?
+        /// Compressed bytes after the last readable flush point.
+        var discardedBytes: Int64
+        /// Where the damaged original was kept (corrupt files only).
+        var quarantined: String?
+    }
+
     /// Lines longer than this are not parsed for metadata (they are still kept in the file).
     static let maxParsedLineBytes = 256 << 20
 
     /// Recovers `path` in place; returns its metadata, or nil when it holds no complete line.
     static func recover(path: String, compressionLevel: Int32 = 6) throws -> SegmentMetadata? {
+        try recoverTracing(path: path, compressionLevel: compressionLevel).metadata
+    }
+
+    /// ``recover(path:compressionLevel:)``, also saying what was cut and keeping a corrupt original.
+    static func recoverTracing(path: String, compressionLevel: Int32 = 6) throws -> Outcome {
         var scanner = LineScanner()
         let summary: GzipFileReader.Summary
         do {
@@ -23,8 +45,25 @@ enum SegmentRecovery {
         } catch {
             throw SpoolError(kind: .io, message: "cannot read spool file \(path) for recovery: \(error); the file is kept")
         }
-        guard scanner.completeBytes > 0 else { return nil }
-        if summary.tail != nil || scanner.completeBytes < summary.bytesDelivered {
+        let cut: GzipError.Kind? = summary.tail ?? (scanner.completeBytes < summary.bytesDelivered ? .truncated : nil)
+        var outcome = Outcome(metadata: nil, cut: cut, discardedBytes: summary.discardedTailBytes, quarantined: nil)
+        let spoolDirectory = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        let reason = "the file does not decode after \(scanner.completeBytes) bytes of complete lines; \(summary.discardedTailBytes) compressed bytes after the last readable flush point were not uploaded"
+        guard scanner.completeBytes > 0 else {
+            if cut == .corrupt {
+                outcome.quarantined = try SpoolQuarantine.move(path, spoolDirectory: spoolDirectory, kind: .corruptRecovery, reason: reason)
+            }
+            return outcome
+        }
+        if cut == .corrupt {
+            let target = try SpoolQuarantine.prepare(name: name, spoolDirectory: spoolDirectory, kind: .corruptRecovery, reason: reason)
+            try FileSystem.remove(target)
+            try FileSystem.hardLink(path, to: target)
+            try FileSystem.fsyncPath(SpoolQuarantine.directory(spoolDirectory: spoolDirectory), directory: true)
+            outcome.quarantined = target
+        }
+        if cut != nil {
             try rewrite(path: path, keepingFirst: scanner.completeBytes, level: compressionLevel)
         }
         var metadata = scanner.metadata
@@ -34,6 +73,30 @@ enum SegmentRecovery {
             metadata.lastTimestamp = mtime
         }
         if metadata.firstSeq == .max { metadata.firstSeq = 0; metadata.lastSeq = 0 }
+        outcome.metadata = metadata
+        return outcome
+    }
+
+    /// The metadata of a whole segment file, read only (nil when it holds no complete line); throws
+    /// when the file does not decode to its end.
+    static func metadata(ofIntactFile path: String) throws -> SegmentMetadata? {
+        var scanner = LineScanner()
+        let summary: GzipFileReader.Summary
+        do {
+            summary = try GzipFileReader(path: path, allowTruncatedTail: true).read { piece in scanner.consume(piece) }
+        } catch {
+            throw SpoolError(kind: .io, message: "cannot read \(path): \(error)")
+        }
+        guard summary.tail == nil, scanner.completeBytes == summary.bytesDelivered else {
+            throw SpoolError(kind: .io, message: "\(path) is damaged after \(scanner.completeBytes) bytes; it cannot be uploaded as is")
+        }
+        guard scanner.completeBytes > 0 else { return nil }
+        var metadata = scanner.metadata
+        if metadata.firstTimestamp == .infinity {
+            let mtime = FileSystem.modificationTimeMilliseconds(path) ?? Date().timeIntervalSince1970 * 1000
+            metadata.firstTimestamp = mtime
+            metadata.lastTimestamp = mtime
+        }
         return metadata
     }
 

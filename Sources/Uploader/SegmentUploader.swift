@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import Gzip
 import Logging
 import Metrics
 import PostgresNIO
@@ -14,8 +15,10 @@ import Synchronization
 /// - Uploads closed segments with bounded concurrency: one PUT below the S3 client's multipart
 ///   threshold (5 MiB by default), multipart above; the S3 module verifies the stored size (and ETag).
 /// - Then upserts the `sessions` row and inserts the `segments` row (idempotent), and only then deletes
-///   the file. Every failure is retried forever with exponential backoff and jitter; a file is never
-///   deleted before S3 confirmed the object and the index has it.
+///   the file and releases the segment's commit holds (``Spool/lowestHeldOffset(_:atLeast:)``).
+///   Transient failures are retried forever with exponential backoff and jitter; a permanent S3
+///   refusal (``UploadFailure``) moves the segment to the quarantine directory (``SpoolQuarantine``)
+///   and frees its slot. A file is never deleted before S3 confirmed the object and the index has it.
 /// - At start, aborts multipart uploads under the key prefix older than
 ///   ``SegmentUploaderConfiguration/abandonedMultipartAge``: the local file is only deleted after its
 ///   object is complete, so an abandoned upload's data is always still on disk and is simply uploaded
@@ -36,6 +39,7 @@ public final class SegmentUploader: Service, Sendable {
     public let configuration: SegmentUploaderConfiguration
     let index: SegmentIndex
     let logger: Logger
+    var transfer: SegmentTransfer { SegmentTransfer(s3: s3, index: index, keyPrefix: configuration.keyPrefix, logger: logger) }
     private let blocking = DispatchQueue(label: "replayd.uploader.recovery")
 
     private struct RunState {
@@ -146,6 +150,7 @@ public final class SegmentUploader: Service, Sendable {
     // MARK: internals
 
     private func closeDue() {
+        spool.releaseRedrivenQuarantine()
         do {
             try spool.closeDueSegments()
         } catch {
@@ -182,7 +187,8 @@ public final class SegmentUploader: Service, Sendable {
     }
 
     /// Uploads until it succeeds (true), the task is cancelled, or the shutdown deadline passes (then
-    /// the segment goes back to the spool's queue, its file stays, and the result is false).
+    /// the segment goes back to the spool's queue, its file stays, and the result is false). A
+    /// permanent refusal (``UploadFailure``) quarantines the segment and frees the slot (true).
     @discardableResult
     func uploadWithRetry(_ segment: ClosedSegment) async -> Bool {
         var segment = segment
@@ -193,6 +199,9 @@ public final class SegmentUploader: Service, Sendable {
                 return true
             } catch {
                 attempt += 1
+                if let reason = UploadFailure.permanentReason(error, attempt: attempt) {
+                    if quarantine(segment, reason: reason) { return true }
+                }
                 let delay = backoff(attempt: attempt)
                 logger.warning("segment upload failed; retrying", metadata: [
                     "path": "\(segment.path)", "attempt": "\(attempt)", "retryIn": "\(delay)", "error": "\(error)",
@@ -202,6 +211,21 @@ public final class SegmentUploader: Service, Sendable {
                     return false
                 }
             }
+        }
+    }
+
+    /// Moves a segment S3 refused for good to the quarantine directory; false if that failed (the
+    /// segment is then retried like any failure).
+    private func quarantine(_ segment: ClosedSegment, reason: String) -> Bool {
+        do {
+            try spool.quarantineSegment(segment, kind: .uploadRefused, reason: reason)
+            logger.error("S3 refused a segment for good; it is quarantined (list and retry with `replayd spool quarantine`)", metadata: [
+                "path": "\(segment.path)", "session": "\(segment.session)", "reason": "\(reason)",
+            ])
+            return true
+        } catch {
+            logger.error("could not quarantine a segment S3 refused; retrying it", metadata: ["path": "\(segment.path)", "error": "\(error)"])
+            return false
         }
     }
 
@@ -227,47 +251,14 @@ public final class SegmentUploader: Service, Sendable {
     func uploadOnce(_ segment: inout ClosedSegment) async throws {
         let foundAtStart = segment.metadata == nil
         if foundAtStart {
-            let path = segment.path
-            let level = spool.configuration.compressionLevel
-            let recovered: SegmentMetadata?
-            do {
-                recovered = try await runBlocking { try SegmentRecovery.recover(path: path, compressionLevel: level) }
-            } catch {
-                UploaderMetrics.failures("recover").increment()
-                throw error
-            }
-            guard let recovered else {
-                logger.notice("a leftover spool file holds no complete batch; deleting it", metadata: ["path": "\(path)"])
-                try spool.discardSegment(segment)
-                return
-            }
-            segment.metadata = recovered
-            segment.bytes = FileSystem.fileSize(path) ?? segment.bytes
-            logger.info("recovered a segment file of a previous run", metadata: [
-                "path": "\(path)", "batches": "\(recovered.batchCount)", "firstSeq": "\(recovered.firstSeq)", "lastSeq": "\(recovered.lastSeq)",
-            ])
+            guard try await recover(&segment) else { return }
         }
-        let metadata = segment.metadata!
-        let key = SegmentObjectKey.make(prefix: configuration.keyPrefix, campaignID: segment.campaignID, session: segment.session,
-                                        firstSeq: metadata.firstSeq, segmentID: segment.segmentID)
-        let started = ContinuousClock.now
-        let result: S3UploadResult
+        let stored: (key: String, result: S3UploadResult)
         do {
-            result = try await s3.upload(file: segment.path, key: key, contentType: SegmentObjectKey.contentType,
-                                         metadata: SegmentObjectKey.metadata(segment, metadata))
+            stored = try await transfer.store(segment, metadata: segment.metadata!, cleanUp: foundAtStart)
         } catch {
-            UploaderMetrics.failures("s3").increment()
-            throw error
-        }
-        UploaderMetrics.uploadSeconds(multipart: result.multipart).recordInterval(since: started)
-        if foundAtStart || result.multipart {
-            await abortLeftoverUploads(of: segment, completed: key)
-        }
-        do {
-            try await index.record(key: key, segment: segment, metadata: metadata, bytes: result.size)
-        } catch {
-            UploaderMetrics.failures("index").increment()
-            throw error
+            UploaderMetrics.failures(error.stage.rawValue).increment()
+            throw error.error
         }
         do {
             try spool.segmentUploaded(segment)
@@ -275,30 +266,53 @@ public final class SegmentUploader: Service, Sendable {
             UploaderMetrics.failures("delete").increment()
             throw error
         }
-        UploaderMetrics.uploads(multipart: result.multipart).increment()
-        UploaderMetrics.uploadBytes.increment(by: result.size)
-        logger.debug("segment uploaded", metadata: ["key": "\(key)", "bytes": "\(result.size)", "parts": "\(result.parts)"])
+        UploaderMetrics.uploads(multipart: stored.result.multipart).increment()
+        UploaderMetrics.uploadBytes.increment(by: stored.result.size)
+        logger.debug("segment uploaded", metadata: ["key": "\(stored.key)", "bytes": "\(stored.result.size)", "parts": "\(stored.result.parts)"])
     }
 
-    /// Aborts the multipart uploads still open for this segment once its object `completed` exists
-    /// (see the type's documentation). Matched by the segment id at the end of the key, so an earlier
-    /// attempt is found even if it named a different first seq. Best effort: what fails here is
-    /// aborted at a later start, once older than ``SegmentUploaderConfiguration/abandonedMultipartAge``.
-    private func abortLeftoverUploads(of segment: ClosedSegment, completed: String) async {
-        let sessionPrefix = SegmentObjectKey.sessionPrefix(prefix: configuration.keyPrefix, campaignID: segment.campaignID, session: segment.session)
-        let suffix = "-\(segment.segmentID.uuidString.lowercased()).jsonl.gz"
+    /// Repairs a file found at start and learns its metadata; false when nothing in it is left to
+    /// upload (it was deleted, or quarantined when all of it is corrupt).
+    private func recover(_ segment: inout ClosedSegment) async throws -> Bool {
+        let path = segment.path
+        let level = spool.configuration.compressionLevel
+        let outcome: SegmentRecovery.Outcome
         do {
-            for upload in try await s3.listMultipartUploads(prefix: sessionPrefix) where upload.key.hasSuffix(suffix) {
-                try await s3.abortMultipartUpload(key: upload.key, uploadID: upload.uploadID)
-                UploaderMetrics.abortedMultipart.increment()
-                logger.notice("aborted a multipart upload left open by an earlier attempt at this segment", metadata: [
-                    "key": "\(upload.key)", "initiated": "\(upload.initiated)", "uploaded": "\(completed)",
-                ])
-            }
+            outcome = try await runBlocking { try SegmentRecovery.recoverTracing(path: path, compressionLevel: level) }
         } catch {
-            logger.warning("could not abort earlier multipart uploads of an uploaded segment; they are aborted at a later start",
-                           metadata: ["key": "\(completed)", "error": "\(error)"])
+            UploaderMetrics.failures("recover").increment()
+            throw error
         }
+        switch outcome.cut {
+        case .corrupt?:
+            UploaderMetrics.recoveryCuts("corrupt").increment()
+            UploaderMetrics.quarantined(.corruptRecovery).increment()
+            logger.error("a leftover spool file is damaged; its readable part is uploaded and the damaged original quarantined", metadata: [
+                "path": "\(path)", "discardedBytes": "\(outcome.discardedBytes)", "quarantined": "\(outcome.quarantined ?? "-")",
+            ])
+        case .truncated?:
+            UploaderMetrics.recoveryCuts("truncated").increment()
+            logger.info("a leftover spool file ended inside a write (a crash); cut at its last complete batch", metadata: [
+                "path": "\(path)", "discardedBytes": "\(outcome.discardedBytes)",
+            ])
+        default:
+            break
+        }
+        guard let recovered = outcome.metadata else {
+            if outcome.quarantined != nil {
+                spool.forgetSegment(segment)
+            } else {
+                logger.notice("a leftover spool file holds no complete batch; deleting it", metadata: ["path": "\(path)"])
+                try spool.discardSegment(segment)
+            }
+            return false
+        }
+        segment.metadata = recovered
+        segment.bytes = FileSystem.fileSize(path) ?? segment.bytes
+        logger.info("recovered a segment file of a previous run", metadata: [
+            "path": "\(path)", "batches": "\(recovered.batchCount)", "firstSeq": "\(recovered.firstSeq)", "lastSeq": "\(recovered.lastSeq)",
+        ])
+        return true
     }
 
     private func runBlocking<T: Sendable>(_ body: @Sendable @escaping () throws -> T) async throws -> T {

@@ -63,7 +63,7 @@ public final class Spool: Sendable {
                     continue
                 }
                 guard let parsed = SegmentFileName.parse(name) else {
-                    if name != ".lock" { logger.warning("ignoring unexpected file in the spool directory", metadata: ["path": "\(path)"]) }
+                    if name != ".lock" && name != SpoolQuarantine.directoryName { logger.warning("ignoring unexpected file in the spool directory", metadata: ["path": "\(path)"]) }
                     continue
                 }
                 state.enqueueClosed(ClosedSegment(campaignID: parsed.campaignID, session: parsed.session, segmentID: parsed.segmentID,
@@ -184,18 +184,87 @@ public final class Spool: Sendable {
     /// Closed segments not yet taken by an uploader.
     var pendingClosedCount: Int { state.withLock { $0.pendingCount } }
 
-    /// The segment is stored and indexed: deletes its file.
+    /// The segment is stored and indexed: deletes its file and releases its commit holds.
     func segmentUploaded(_ segment: ClosedSegment) throws {
         try FileSystem.remove(segment.path)
         state.withLock { state in
             state.inFlight.remove(segment.path)
             state.closed[segment.path] = nil
+            state.releaseHolds(of: segment)
         }
     }
 
-    /// The segment held nothing recoverable: deletes its file.
+    /// S3 refused the segment for good: moves its file into the quarantine directory (with the
+    /// reason) and frees its upload slot. Its commit holds stay until it is re-driven (``SpoolQuarantine``):
+    /// its batches are on this disk only.
+    func quarantineSegment(_ segment: ClosedSegment, kind: SpoolQuarantine.Kind, reason: String) throws {
+        let target = try SpoolQuarantine.move(segment.path, spoolDirectory: configuration.directory, kind: kind, reason: reason)
+        state.withLock { state in
+            state.inFlight.remove(segment.path)
+            state.closed[segment.path] = nil
+            var kept = segment
+            kept.path = target
+            state.quarantined[target] = kept
+        }
+        UploaderMetrics.quarantined(kind).increment()
+    }
+
+    /// Releases the holds of quarantined segments whose file left the quarantine directory (uploaded
+    /// by `replayd spool quarantine retry`, or removed by an operator). Returns how many.
+    @discardableResult
+    func releaseRedrivenQuarantine() -> Int {
+        let paths = state.withLock { Array($0.quarantined.keys) }
+        let gone = paths.filter { !FileSystem.exists($0) }
+        guard !gone.isEmpty else { return 0 }
+        state.withLock { state in
+            for path in gone {
+                if let segment = state.quarantined.removeValue(forKey: path) { state.releaseHolds(of: segment) }
+            }
+        }
+        return gone.count
+    }
+
+    // MARK: commit after S3 (used by the Processor)
+
+    /// The lowest offset of `source` that is ≥ `floor` and held by a segment not yet in S3 (open,
+    /// closed, uploading or quarantined); nil when none is. A log's committed offset may move up to
+    /// this offset, never past it.
+    public func lowestHeldOffset(_ source: SpoolSource, atLeast floor: Int64) -> Int64? {
+        state.withLock { $0.ledger.lowest(source, atLeast: floor) }
+    }
+
+    /// How long the oldest batch of `source` (≥ `floor`) not yet in S3 has been in the spool.
+    public func oldestHoldAge(_ source: SpoolSource, atLeast floor: Int64) -> Duration? {
+        state.withLock { $0.ledger.oldest(source, atLeast: floor) }.map { ContinuousClock.now - $0 }
+    }
+
+    /// Closes every open segment holding an offset of one of `sources`, so that the uploader sends
+    /// them now (a Processor handing its partitions over). Returns how many were closed.
+    @discardableResult
+    public func closeSegments(holding sources: Set<SpoolSource>) throws -> Int {
+        guard !sources.isEmpty else { return 0 }
+        let (count, statistics) = try state.withLock { state in
+            (try state.closeHolding(sources, reason: .handover), state.statistics)
+        }
+        UploaderMetrics.update(statistics)
+        return count
+    }
+
+    /// The segment held nothing recoverable: deletes its file (and releases its holds).
     func discardSegment(_ segment: ClosedSegment) throws {
         try segmentUploaded(segment)
+    }
+
+    /// Quarantined segments that still hold their partitions' commit.
+    public var quarantinedCount: Int { state.withLock { $0.quarantined.count } }
+
+    /// The segment's file was moved away (quarantined by recovery): forgets it, releasing its holds.
+    func forgetSegment(_ segment: ClosedSegment) {
+        state.withLock { state in
+            state.inFlight.remove(segment.path)
+            state.closed[segment.path] = nil
+            state.releaseHolds(of: segment)
+        }
     }
 
     /// Puts a segment back for a later attempt (keeping metadata learnt meanwhile).

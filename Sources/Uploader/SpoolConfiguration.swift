@@ -14,6 +14,17 @@ public struct SpoolConfiguration: Sendable {
     public var maxSegmentBytes: Int = 64 << 20
     /// A segment open for this long is closed (the session continues in a new one).
     public var maxSegmentAge: Duration = .seconds(3600)
+    /// A segment holding a batch read from a log (``SpoolRecord/origin``) is closed (and uploaded)
+    /// at the latest this long after its first such batch, even if the session goes on: a partition's
+    /// offset is committed only once its batches are in S3, so this bounds how much a new owner
+    /// re-reads after a Processor (or its disk) is lost, and how long a batch exists on one disk only.
+    ///
+    /// Default 5 minutes: long enough that a session writing steadily still gets segments of a few
+    /// hundred batches (at most 12 extra segments per session-hour, each one PUT and one index row),
+    /// short enough that the re-read after a lost Processor is minutes of one partition, far inside
+    /// any Kafka retention (the topic needs retention above this delay plus the longest S3 outage to
+    /// be ridden out; see docs/reliability.md).
+    public var commitMaxDelay: Duration = .seconds(300)
     /// zlib level 0...9.
     public var compressionLevel: Int32 = 6
     /// Group-commit window: after the first waiter arrives the committer waits this long so that one

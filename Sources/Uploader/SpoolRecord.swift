@@ -15,11 +15,15 @@ public struct SpoolRecord: Sendable {
     public var lastTimestamp: Double
     public var pageURL: String?
     public var events: [UInt8]
+    /// Where the batch was read from. While a segment holding it is not in S3, the spool holds this
+    /// offset (``Spool/lowestHeldOffset(_:atLeast:)``) so that the log's commit does not pass it.
+    public var origin: SpoolOrigin?
 
     public init(
         campaignID: UUID, session: String, seq: Int, eventCount: Int, firstTimestamp: Double,
-        lastTimestamp: Double, pageURL: String?, events: [UInt8]
+        lastTimestamp: Double, pageURL: String?, events: [UInt8], origin: SpoolOrigin? = nil
     ) {
+        self.origin = origin
         self.campaignID = campaignID
         self.session = session
         self.seq = seq
@@ -60,4 +64,8 @@ public struct SpoolStatistics: Sendable, Equatable {
     /// Compressed bytes of open and closed segment files (approximate for open ones: output still
     /// in a compressor's buffer is not counted).
     public var bytesOnDisk: Int64
+    /// Segments S3 refused permanently, kept in the quarantine directory.
+    public var quarantinedSegments: Int = 0
+    /// Log offsets held by segments not yet in S3 (one per segment and source).
+    public var holds: Int = 0
 }

@@ -71,12 +71,29 @@ extension SpoolState {
         sessions[key]!.lastAppendAt = now
         sessions[key]!.segment!.bytes = writer.fileSize
         if !isNewSegment { sessions[key]!.segment!.metadata.add(record) }
+        if let origin = record.origin { hold(origin, in: key, now: now) }
         UploaderMetrics.appendedBytes.increment(by: Int64(prefix.count + events.count + Self.lineSuffix.count))
 
         if writer.fileSize >= Int64(configuration.maxSegmentBytes) {
             try closeSegment(key, reason: .size, forget: false)
         }
         return (.appended, issuedTicket)
+    }
+
+    /// Makes the session's open segment hold `origin` (keeping the lowest offset per source).
+    private mutating func hold(_ origin: SpoolOrigin, in key: SessionKey, now: ContinuousClock.Instant) {
+        if sessions[key]!.segment!.heldSince == nil { sessions[key]!.segment!.heldSince = now }
+        if let held = sessions[key]!.segment!.holds[origin.source] {
+            guard origin.offset < held else { return }
+            ledger.release(origin.source, held)
+        }
+        sessions[key]!.segment!.holds[origin.source] = origin.offset
+        ledger.hold(origin.source, origin.offset, at: sessions[key]!.segment!.heldSince ?? now)
+    }
+
+    /// Releases the holds of a segment that is in S3 (or was discarded as empty).
+    mutating func releaseHolds(of segment: ClosedSegment) {
+        for (source, offset) in segment.holds { ledger.release(source, offset) }
     }
 
     /// Records an I/O failure: from now on nothing is acknowledged (fail-stop), so no batch whose
@@ -117,7 +134,7 @@ extension SpoolState {
                 bytes = open.writer.fileSize
             }
             enqueueClosed(ClosedSegment(campaignID: key.campaignID, session: key.session, segmentID: segment.id,
-                                        path: segment.path, bytes: bytes, metadata: segment.metadata))
+                                        path: segment.path, bytes: bytes, metadata: segment.metadata, holds: segment.holds))
             sessions[key]!.segment = nil
             openSegmentCount -= 1
             UploaderMetrics.closed(reason).increment()
@@ -136,6 +153,8 @@ extension SpoolState {
                 due.append((key, .idle))
             } else if now - segment.openedAt >= configuration.maxSegmentAge {
                 due.append((key, .age))
+            } else if let heldSince = segment.heldSince, now - heldSince >= configuration.commitMaxDelay {
+                due.append((key, .commitDelay))
             }
         }
         // Sessions whose segment was closed for size/age and that never wrote again.
@@ -152,11 +171,23 @@ extension SpoolState {
         for key in Array(sessions.keys) { try closeSegment(key, reason: reason, forget: true) }
     }
 
+    /// Closes every open segment holding an offset of one of `sources` (they go to upload now);
+    /// returns how many.
+    mutating func closeHolding(_ sources: Set<SpoolSource>, reason: SegmentCloseReason) throws -> Int {
+        var keys: [SessionKey] = []
+        for (key, session) in sessions {
+            if let segment = session.segment, segment.holds.keys.contains(where: sources.contains) { keys.append(key) }
+        }
+        for key in keys { try closeSegment(key, reason: reason, forget: false) }
+        return keys.count
+    }
+
     var statistics: SpoolStatistics {
         var bytes: Int64 = 0
         for session in sessions.values { bytes += session.segment?.bytes ?? 0 }
         for segment in closed.values { bytes += segment.bytes }
         return SpoolStatistics(openSegments: openSegmentCount, openCompressors: writers.count, liveSessions: sessions.count,
-                               closedSegments: closed.count, bytesOnDisk: bytes)
+                               closedSegments: closed.count, bytesOnDisk: bytes, quarantinedSegments: quarantined.count,
+                               holds: ledger.count)
     }
 }

@@ -16,6 +16,10 @@ struct OpenSegment {
     var metadata: SegmentMetadata
     /// Compressed bytes in the file as of the last write/flush/finish.
     var bytes: Int64
+    /// Per source, the lowest log offset written to this segment (held in the ledger).
+    var holds: [SpoolSource: Int64] = [:]
+    /// When the first hold was taken (the segment closes ``SpoolConfiguration/commitMaxDelay`` later).
+    var heldSince: ContinuousClock.Instant?
 }
 
 /// What the spool remembers about one live session.
@@ -59,6 +63,11 @@ struct SpoolState: ~Copyable {
     /// Set after an I/O error (fail-stop: nothing more is acknowledged) or by shutdown.
     var failure: SpoolError?
     var isShutDown = false
+
+    /// Offsets held by segments not yet in S3 (commit after S3).
+    var ledger = CommitLedger()
+    /// Segments moved to the quarantine directory whose holds stay until they are re-driven.
+    var quarantined: [String: ClosedSegment] = [:]
 
     init() {}
 

@@ -10,16 +10,20 @@ import Metrics
 /// | `replayd_spool_open_compressors` | gauge | gzip compressors allocated (≤ `maxOpenSegments`) |
 /// | `replayd_spool_live_sessions` | gauge | sessions tracked |
 /// | `replayd_spool_closed_segments` | gauge | closed segments waiting for upload |
-/// | `replayd_spool_bytes` | gauge | compressed bytes of segment files on disk |
+/// | `replayd_spool_bytes` | gauge | compressed bytes of segment files on disk: batches on this disk only, not yet in S3 |
+/// | `replayd_spool_unuploaded_holds` | gauge | log offsets held by segments not yet in S3 (commit after S3; one per segment and partition) |
+/// | `replayd_spool_quarantined_segments` | gauge | segments in the quarantine directory that still hold their partition's commit |
+/// | `replayd_spool_quarantined_total{kind="upload_refused"\|"corrupt_recovery"}` | counter | files moved to quarantine (``SpoolQuarantine``) |
+/// | `replayd_spool_recovery_cuts_total{cause="truncated"\|"corrupt"}` | counter | leftover files whose unreadable end recovery cut off (`corrupt`: the damaged original is quarantined) |
 /// | `replayd_spool_evictions_total` | counter | compressors finished to make room (LRU) |
-/// | `replayd_spool_segments_closed_total{reason="idle"\|"size"\|"age"\|"shutdown"}` | counter | segments closed |
+/// | `replayd_spool_segments_closed_total{reason="idle"\|"size"\|"age"\|"commit_delay"\|"handover"\|"shutdown"}` | counter | segments closed |
 /// | `replayd_spool_commit_seconds` | timer | one group commit (flush + parallel fsyncs) |
 /// | `replayd_spool_commit_files` | recorder | files fsynced per group commit |
 /// | `replayd_spool_recovered_segments_total` | counter | leftover files found at start-up |
 /// | `replayd_upload_seconds{method="put"\|"multipart"}` | timer | S3 upload of one segment (with verification) |
 /// | `replayd_upload_bytes_total` | counter | compressed bytes uploaded |
 /// | `replayd_uploads_total{method="put"\|"multipart"}` | counter | segments uploaded and indexed |
-/// | `replayd_upload_failures_total{stage="recover"\|"s3"\|"index"\|"delete"}` | counter | failed attempts (each is retried) |
+/// | `replayd_upload_failures_total{stage="recover"\|"s3"\|"index"\|"delete"}` | counter | failed attempts (transient ones are retried; permanent S3 refusals quarantine the segment) |
 /// | `replayd_upload_aborted_multipart_total` | counter | abandoned multipart uploads aborted (at start-up, and a killed run's upload of a segment once it is uploaded again) |
 ///
 /// Gauges are refreshed on every idle/age check (each ``SegmentUploaderConfiguration/checkInterval``)
@@ -51,6 +55,14 @@ public enum UploaderMetrics {
         Counter(label: "replayd_upload_failures_total", dimensions: [("stage", stage)])
     }
     static let abortedMultipart = Counter(label: "replayd_upload_aborted_multipart_total")
+    static let holds = Gauge(label: "replayd_spool_unuploaded_holds")
+    static let quarantinedSegments = Gauge(label: "replayd_spool_quarantined_segments")
+    static func quarantined(_ kind: SpoolQuarantine.Kind) -> Counter {
+        Counter(label: "replayd_spool_quarantined_total", dimensions: [("kind", kind.rawValue)])
+    }
+    static func recoveryCuts(_ cause: String) -> Counter {
+        Counter(label: "replayd_spool_recovery_cuts_total", dimensions: [("cause", cause)])
+    }
 
     static func update(_ statistics: SpoolStatistics) {
         openSegments.record(statistics.openSegments)
@@ -58,5 +70,7 @@ public enum UploaderMetrics {
         liveSessions.record(statistics.liveSessions)
         closedSegments.record(statistics.closedSegments)
         spoolBytes.record(statistics.bytesOnDisk)
+        holds.record(statistics.holds)
+        quarantinedSegments.record(statistics.quarantinedSegments)
     }
 }

@@ -30,8 +30,8 @@ struct Replayd: AsyncParsableCommand {
 
     static var administration: [any ParsableCommand.Type] {
         var commands: [any ParsableCommand.Type] = [MigrateCommand.self, CampaignCommand.self, TokenCommand.self, SessionsCommand.self]
-        commands += [DeadLetterCommand.self, BenchProcessorCommand.self]
+        commands += [DeadLetterCommand.self, AuditCommand.self, BenchProcessorCommand.self]
         commands.append(InstallsCommand.self)
-        return commands + [S3Command.self, ConfigCommand.self, BenchCeilingCommand.self, BenchSpoolCommand.self]
+        return commands + [S3Command.self, SpoolCommand.self, ConfigCommand.self, BenchCeilingCommand.self, BenchSpoolCommand.self]
     }
 }

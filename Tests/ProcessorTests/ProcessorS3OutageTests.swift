@@ -5,7 +5,8 @@ import TestSupport
 import Testing
 
 /// S3 frozen for 20 s while a real `replayd processor` consumes: uploads retry, nothing is
-/// dead-lettered, the group does not rebalance, and every batch ends up in S3.
+/// dead-lettered, the group does not rebalance, no offset is committed past a batch not in S3, and
+/// every batch ends up in S3.
 @Suite("replayd processor through an S3 outage", .serialized)
 struct ProcessorS3OutageTests {
     static func weedPIDs() throws -> [String] {
@@ -52,9 +53,18 @@ struct ProcessorS3OutageTests {
                 do {
                     ends = try await ProcessorStack.produce(ProcessorIntegrationTests.batches(
                         topic: topic, campaign: campaign.id, sessions: sessions, seqs: 5..<10))
-                    // Consumption goes on into the spool while S3 is away.
-                    #expect(try await ProcessorStack.waitCommitted(group: group, topic: topic, ends: ends, timeout: .seconds(60)))
+                    // Consumption goes on into the spool while S3 is away, but nothing is committed
+                    // past a batch that is not in S3 (commit after S3).
+                    let spooledDeadline = ContinuousClock.now + .seconds(60)
+                    var appended = 0.0
+                    while appended < 2_000, ContinuousClock.now < spooledDeadline {
+                        try await Task.sleep(for: .milliseconds(250))
+                        appended = try Self.metric("replayd_spool_appends_total{result=\"appended\"}", port: port)
+                    }
+                    #expect(appended >= 2_000, "the second half reached the spool while S3 was away (\(appended))")
                     try await Task.sleep(for: .seconds(20))
+                    #expect(!(try await ProcessorStack.waitCommitted(group: group, topic: topic, ends: ends, timeout: .seconds(1))),
+                            "offsets were committed for batches that could not be in S3")
                 } catch {
                     StackFaults.thaw(frozen)
                     throw error
@@ -80,6 +90,8 @@ struct ProcessorS3OutageTests {
                     left = try Self.segmentFiles(in: spool)
                 }
                 #expect(left.isEmpty, "segments still in the spool 120 s after S3 came back: \(left.prefix(5))")
+                #expect(try await ProcessorStack.waitCommitted(group: group, topic: topic, ends: ends, timeout: .seconds(30)),
+                        "every offset committed once its batch was in S3")
                 print("spool drained \(ContinuousClock.now - (drainDeadline - .seconds(120))) after S3 came back")
                 processor.stop()
                 let output = try await ProcessorStack.readOutput(prefix: "sessions/", campaign: campaign.id)

@@ -210,27 +210,43 @@ enum SpoolLine {
     }
 }
 
-/// A processor running in a task, with its own spool.
+/// A processor running in a task, with its own spool and the uploader that moves its segments to S3
+/// under `prefix` (offsets are committed only once their batches are there).
 final class ProcessorNode: Sendable {
     let processor: BatchProcessor
     let spool: Spool
     let directory: String
     let task: Task<Void, any Error>
+    let uploaderTask: Task<Void, any Error>
 
-    init(configuration: ProcessorConfiguration, postgres: PostgresClient, directory: String = ProcessorStack.spoolDirectory()) throws {
+    init(configuration: ProcessorConfiguration, postgres: PostgresClient, prefix: String,
+         directory: String = ProcessorStack.spoolDirectory(), idleTimeout: Duration = .seconds(1)) throws {
         self.directory = directory
-        spool = try Spool(configuration: SpoolConfiguration(directory: directory), logger: ProcessorStack.logger())
+        var spoolConfiguration = SpoolConfiguration(directory: directory)
+        spoolConfiguration.idleTimeout = idleTimeout
+        spool = try Spool(configuration: spoolConfiguration, logger: ProcessorStack.logger())
         let campaigns = CampaignDirectory(store: CampaignStore(client: postgres, logger: ProcessorStack.logger()),
                                           ttl: configuration.campaignCacheTTL)
         let processor = BatchProcessor(configuration: configuration, spool: spool, campaigns: campaigns, logger: ProcessorStack.logger())
         self.processor = processor
+        var uploaderConfiguration = SegmentUploaderConfiguration()
+        uploaderConfiguration.keyPrefix = prefix
+        uploaderConfiguration.maxConcurrentUploads = 4
+        uploaderConfiguration.checkInterval = .milliseconds(200)
+        let uploader = SegmentUploader(spool: spool, s3: ProcessorStack.s3Client(), postgres: postgres,
+                                       configuration: uploaderConfiguration, logger: ProcessorStack.logger())
+        uploaderTask = Task { try await uploader.run() }
         task = Task { try await processor.run() }
     }
 
-    /// Graceful stop: durable, committed, closed.
+    /// Graceful stop: durable, handed over (held segments uploaded and committed), closed; then the
+    /// uploader stops (what is left in the spool is uploaded by ``ProcessorStack/shutdownAndUpload``).
     func stop() async throws {
         processor.stop()
+        defer { uploaderTask.cancel() }
         try await task.value
+        uploaderTask.cancel()
+        _ = await uploaderTask.result
     }
 
     /// Waits until the processor holds at least one partition.

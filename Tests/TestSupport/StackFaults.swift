@@ -19,8 +19,16 @@ public enum StackFaults {
         static let stackSuffix = "/.stack/data/pg/data"
 
         /// `scripts/stack up` of the owning checkout (starts whatever is down); throws when it fails.
+        /// The `.stack` directory that holds the data directory (`REPLAYD_STACK_DIR` of whoever started it).
+        public var stackDirectory: String? {
+            dataDirectory.hasSuffix(Self.dataSuffix) ? String(dataDirectory.dropLast(Self.dataSuffix.count)) : nil
+        }
+        static let dataSuffix = "/data/pg/data"
+
         public func restart() throws {
-            try StackFaults.stackUp(checkout: checkout)
+            // The stack directory of the stopped server, whatever REPLAYD_STACK_DIR this process has:
+            // another one would initialise a new, empty cluster there.
+            try StackFaults.stackUp(checkout: checkout, stackDirectory: stackDirectory)
             guard StackFaults.portOpen(TestStack.postgresPort) else {
                 throw TestFailure("PostgreSQL did not come back on port \(TestStack.postgresPort) after \(checkout)/scripts/stack up")
             }
@@ -87,8 +95,10 @@ public enum StackFaults {
     }
 
     /// `scripts/stack up` of `checkout` (default: this one); throws with its output when it fails.
-    public static func stackUp(checkout: String = TestStack.repositoryRoot.path) throws {
-        let result = try shell("'\(checkout)/scripts/stack' up")
+    /// `stackDirectory` is the `REPLAYD_STACK_DIR` to use (default: the checkout's own `.stack`, not
+    /// whatever this process was given).
+    public static func stackUp(checkout: String = TestStack.repositoryRoot.path, stackDirectory: String? = nil) throws {
+        let result = try shell("REPLAYD_STACK_DIR='\(stackDirectory ?? checkout + "/.stack")' '\(checkout)/scripts/stack' up")
         guard result.status == 0 else {
             throw TestFailure("\(checkout)/scripts/stack up failed (\(result.status)): \(result.output)")
         }

@@ -42,4 +42,26 @@ struct ShellAndFaultTests {
         #expect(state.contains(") T "), "\(state)")
         StackFaults.thaw([pid])
     }
+
+    /// A restarted PostgreSQL is the one that was stopped (same data directory, same tables), even
+    /// when this process's REPLAYD_STACK_DIR names another stack: before, `scripts/stack up` then
+    /// initialised a new, empty cluster there and the tests after it found no tables.
+    @Test func postgresRestartsFromItsOwnDataDirectoryWhateverTheEnvironmentSays() throws {
+        let query = "psql -h 127.0.0.1 -p \(TestStack.postgresPort) -U postgres -d postgres -tAc 'SHOW data_directory'"
+        let before = try shell(query).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        try #require(before.hasPrefix("/"), "PostgreSQL is not running: \(before)")
+        let elsewhere = FileManager.default.temporaryDirectory.appendingPathComponent(TestStack.uniqueName("other-stack")).path
+        let previous = ProcessInfo.processInfo.environment["REPLAYD_STACK_DIR"]
+        setenv("REPLAYD_STACK_DIR", elsewhere, 1)
+        defer {
+            if let previous { setenv("REPLAYD_STACK_DIR", previous, 1) } else { unsetenv("REPLAYD_STACK_DIR") }
+            try? FileManager.default.removeItem(atPath: elsewhere)
+        }
+        let stopped = try StackFaults.stopPostgres()
+        #expect(stopped.dataDirectory == before)
+        try stopped.restart()
+        let after = try shell(query).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(after == before, "PostgreSQL came back from \(after), not \(before)")
+        #expect(!FileManager.default.fileExists(atPath: elsewhere + "/data/pg"), "a new cluster was initialised under \(elsewhere)")
+    }
 }

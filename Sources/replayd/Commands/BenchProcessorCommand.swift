@@ -6,6 +6,7 @@ import Kafka
 import Logging
 import PostgresNIO
 import Processor
+import S3
 import Uploader
 
 /// `replayd bench-processor`: consume → spool throughput of the Processor against spool-append alone,
@@ -65,24 +66,30 @@ struct BenchProcessorCommand: AsyncParsableCommand {
             }
             // Rounds alternate the two so that both meet the same disk and page-cache state; the
             // medians are compared.
-            var aloneSeconds: [Double] = [], processorSeconds: [Double] = []
+            var aloneSeconds: [Double] = [], processorSeconds: [Double] = [], committedSeconds: [Double] = []
+            let s3 = try config.makeS3Client(logger: logger)
             for round in 1...rounds {
                 aloneSeconds.append(try await Self.spoolAlone(records, directory: "\(work)/alone-\(round)", logger: logger))
-                processorSeconds.append(try await Self.processorRun(
+                let run = try await Self.processorRun(
                     topic: topic, group: "\(topic)-group-\(round)", ends: ends, directory: "\(work)/processor-\(round)",
-                    brokers: config.kafka.brokers, postgres: postgres, admin: admin, logger: logger))
+                    brokers: config.kafka.brokers, postgres: postgres, s3: s3, admin: admin, logger: logger)
+                processorSeconds.append(run.spooled)
+                committedSeconds.append(run.committed)
                 let fetch = try await Self.consumeOnly(topic: topic, group: "\(topic)-fetch-\(round)", count: messages.count,
                                                        brokers: config.kafka.brokers, logger: logger)
-                print(String(format: "round %d: spool-append alone %.2f s, processor %.2f s (consuming alone: %.2f s)",
-                             round, aloneSeconds.last!, processorSeconds.last!, fetch))
+                print(String(format: "round %d: spool-append alone %.2f s, processor %.2f s spooled, %.2f s committed after S3 (consuming alone: %.2f s)",
+                             round, aloneSeconds.last!, run.spooled, run.committed, fetch))
             }
             let alone = Self.median(aloneSeconds), processor = Self.median(processorSeconds)
+            let committed = Self.median(committedSeconds)
             let mb = Double(bytes) / 1e6
             print(String(format: "records: %d batches, %.0f MiB of events, %d sessions, %d partitions, %d rounds (medians below)",
                          messages.count, Double(bytes) / 1_048_576, sessions, partitions, rounds))
             print(String(format: "spool-append alone: %.1f MB/s, %.0f batches/s", mb / alone, Double(records.count) / alone))
-            print(String(format: "processor (consume → spool, committed): %.1f MB/s, %.0f batches/s", mb / processor,
+            print(String(format: "processor (consume → spool, durable): %.1f MB/s, %.0f batches/s", mb / processor,
                          Double(messages.count) / processor))
+            print(String(format: "processor, every offset committed after S3 (uploaded, verified, indexed): %.1f MB/s, %.0f batches/s",
+                         mb / committed, Double(messages.count) / committed))
             print(String(format: "ratio: %.2f (target ≥ 0.8)", alone / processor))
         }
     }
@@ -102,13 +109,21 @@ struct BenchProcessorCommand: AsyncParsableCommand {
         return elapsed
     }
 
-    /// The Processor — consume → classify → campaign check → spool → durable → commit — in a new
-    /// group from the start of the topic; seconds from its first record polled until every record
-    /// is durable in the spool and its offset stored and sent for commit (then it also waits, untimed,
-    /// until the broker reports every offset committed).
+    /// The Processor — consume → classify → campaign check → spool → durable — in a new group from
+    /// the start of the topic, with the uploader beside it as in `replayd processor`. Returns the
+    /// seconds from its first record polled until every record is durable in the spool (processing
+    /// throughput, compared with spool-append alone), and until every offset is committed, which
+    /// with commit after S3 means every segment was uploaded, verified and indexed (segments close
+    /// 1 s after their session's last batch here).
     static func processorRun(topic: String, group: String, ends: [Int32: Int64], directory: String, brokers: String,
-                             postgres: PostgresClient, admin: KafkaAdmin, logger: Logger) async throws -> Double {
-        let spool = try Spool(configuration: SpoolConfiguration(directory: directory), logger: logger)
+                             postgres: PostgresClient, s3: S3Client, admin: KafkaAdmin, logger: Logger) async throws -> (spooled: Double, committed: Double) {
+        var spoolConfiguration = SpoolConfiguration(directory: directory)
+        spoolConfiguration.idleTimeout = .seconds(1)
+        let spool = try Spool(configuration: spoolConfiguration, logger: logger)
+        var uploaderConfiguration = SegmentUploaderConfiguration()
+        uploaderConfiguration.keyPrefix = "bench/\(group)/"
+        uploaderConfiguration.checkInterval = .milliseconds(200)
+        let uploader = SegmentUploader(spool: spool, s3: s3, postgres: postgres, configuration: uploaderConfiguration, logger: logger)
         var configuration = ProcessorConfiguration(brokers: brokers)
         configuration.topic = topic
         configuration.deadLetterTopic = topic + ".dlq"
@@ -118,19 +133,22 @@ struct BenchProcessorCommand: AsyncParsableCommand {
         let processor = BatchProcessor(
             configuration: configuration, spool: spool,
             campaigns: CampaignDirectory(store: CampaignStore(client: postgres, logger: logger)), logger: logger)
+        let uploading = Task { try await uploader.run() }
         let running = Task { try await processor.run() }
         // Timed from the first record polled, like the other measurements (joining the group and the
         // first fetch are not throughput).
         let clock = ContinuousClock()
         while processor.recordsPolled == 0 { try await Task.sleep(for: .milliseconds(1)) }
         let start = clock.now
-        // Done when every record is durable and its offset stored and sent for commit (read in
-        // process: asking the broker for committed offsets would add its round trips to the time).
-        while !ends.allSatisfy({ partition, end in (processor.durablePositions[KafkaTopicPartition(topic: topic, partition: partition)] ?? -1) >= end }) {
-            try await Task.sleep(for: .milliseconds(2))
+        func reached(_ positions: [KafkaTopicPartition: Int64]) -> Bool {
+            ends.allSatisfy { partition, end in (positions[KafkaTopicPartition(topic: topic, partition: partition)] ?? -1) >= end }
         }
-        let elapsed = seconds(clock.now - start)
-        // ...and the broker has the commits.
+        // Read in process: asking the broker for committed offsets would add its round trips.
+        while !reached(processor.spooledPositions) { try await Task.sleep(for: .milliseconds(2)) }
+        let spooled = seconds(clock.now - start)
+        while !reached(processor.committedPositions) { try await Task.sleep(for: .milliseconds(10)) }
+        let committed = seconds(clock.now - start)
+        // ...and the broker has the commits (untimed).
         for (partition, end) in ends {
             while (try await admin.committedOffset(group: group, topic: topic, partition: partition) ?? -1) < end {
                 try await Task.sleep(for: .milliseconds(50))
@@ -138,9 +156,12 @@ struct BenchProcessorCommand: AsyncParsableCommand {
         }
         processor.stop()
         _ = try? await running.value
+        uploading.cancel()
+        _ = await uploading.result
         try await spool.shutdown()
         try? FileManager.default.removeItem(atPath: directory)
-        return elapsed
+        for try await object in s3.listObjects(prefix: uploaderConfiguration.keyPrefix) { try? await s3.deleteObject(key: object.key) }
+        return (spooled, committed)
     }
 
     /// Only consuming: the topic read from the start by a new group, records counted, nothing else

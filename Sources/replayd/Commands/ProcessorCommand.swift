@@ -14,7 +14,7 @@ struct ProcessorCommand: AsyncParsableCommand {
     @Option(help: "This instance's name in logs and dead-letter headers (default: REPLAYD_PROCESSOR_INSTANCE, else hostname-pid).")
     var instance: String?
 
-    @Option(help: "Attempts in all for a transiently failing batch before it is dead-lettered (default: REPLAYD_PROCESSOR_MAX_ATTEMPTS, 5).")
+    @Option(help: "Attempts in all for a transiently failing batch before it is dead-lettered (default: REPLAYD_PROCESSOR_MAX_ATTEMPTS, 10).")
     var maxAttempts: Int?
 
     func run() async throws {
