@@ -14,8 +14,8 @@ import Uploader
 /// produces them; they are produced to a fresh topic first (not timed). Then, in alternating rounds,
 /// (1) the same records, classified, are appended to a spool with a durable group every 256 batches
 /// (synced while the next group is appended, as the Processor does), and (2) a `BatchProcessor`
-/// consumes the topic into another spool, timed from its partition assignment until every offset
-/// is committed (committed = durable in the spool).
+/// with its uploader consumes the topic into another spool, timed from its first record until
+/// every record is durable in the spool, and until every offset is committed (after S3).
 struct BenchProcessorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-processor", abstract: "Measure consume → spool throughput (benchmark).", shouldDisplay: false)
@@ -109,17 +109,17 @@ struct BenchProcessorCommand: AsyncParsableCommand {
         return elapsed
     }
 
-    /// The Processor — consume → classify → campaign check → spool → durable — in a new group from
-    /// the start of the topic, with the uploader beside it as in `replayd processor`. Returns the
-    /// seconds from its first record polled until every record is durable in the spool (processing
-    /// throughput, compared with spool-append alone), and until every offset is committed, which
-    /// with commit after S3 means every segment was uploaded, verified and indexed (segments close
-    /// 1 s after their session's last batch here).
+    /// The Processor — consume → classify → campaign check → spool → durable, holding each offset
+    /// until its segment is in S3 — in a new group from the start of the topic, with the uploader
+    /// beside it as in `replayd processor`. Returns the seconds from its first record polled until
+    /// every record is durable in the spool (processing throughput, compared with spool-append
+    /// alone), and until every offset is committed, which with commit after S3 means every segment
+    /// was uploaded, verified and indexed: the segments are closed (as at a handover) once
+    /// everything is spooled, so the uploads, and the local S3 server they keep busy on the same
+    /// cores, do not run during the processing measured.
     static func processorRun(topic: String, group: String, ends: [Int32: Int64], directory: String, brokers: String,
                              postgres: PostgresClient, s3: S3Client, admin: KafkaAdmin, logger: Logger) async throws -> (spooled: Double, committed: Double) {
-        var spoolConfiguration = SpoolConfiguration(directory: directory)
-        spoolConfiguration.idleTimeout = .seconds(1)
-        let spool = try Spool(configuration: spoolConfiguration, logger: logger)
+        let spool = try Spool(configuration: SpoolConfiguration(directory: directory), logger: logger)
         var uploaderConfiguration = SegmentUploaderConfiguration()
         uploaderConfiguration.keyPrefix = "bench/\(group)/"
         uploaderConfiguration.checkInterval = .milliseconds(200)
@@ -146,6 +146,7 @@ struct BenchProcessorCommand: AsyncParsableCommand {
         // Read in process: asking the broker for committed offsets would add its round trips.
         while !reached(processor.spooledPositions) { try await Task.sleep(for: .milliseconds(2)) }
         let spooled = seconds(clock.now - start)
+        try spool.closeSegments(holding: Set(ends.keys.map { SpoolSource(topic: topic, partition: $0) }))
         while !reached(processor.committedPositions) { try await Task.sleep(for: .milliseconds(10)) }
         let committed = seconds(clock.now - start)
         // ...and the broker has the commits (untimed).
