@@ -108,33 +108,57 @@ extension UploaderTests {
             let leftOpen = try await s3.listMultipartUploads(prefix: campaignPrefix)
             #expect(leftOpen.isEmpty, "multipart uploads left open: \(leftOpen)")
 
-            // Offsets were committed before the kill: once the restarted process holds the partition,
-            // nothing is delivered to it again.
+            // Commit after S3: nothing was in S3 when the first process died, so no offset was
+            // committed and the restarted process is given all 32 batches again; it stores them in a
+            // new segment (its spool does not know the recovered file's seqs) and commits them once
+            // that segment is in S3 too.
             let assigned = try await Fixture.eventually(timeout: .seconds(30)) {
                 try ProcessPipeline.metric(#"replayd_processor_rebalances_total{event="assigned"}"#, port: secondPort) >= 1
             }
             #expect(assigned, "the restarted processor joined the group")
-            try await Task.sleep(for: .seconds(1))
-            #expect(try ProcessPipeline.metric(#"replayd_processor_records_total{result="stored"}"#, port: secondPort) == 0)
-            #expect(try ProcessPipeline.metric(#"replayd_processor_records_total{result="duplicate"}"#, port: secondPort) == 0)
-            second.stop()  // graceful: anything spooled after the restart would be uploaded now
+            let redelivered = try await Fixture.eventually(timeout: .seconds(30)) {
+                let stored = try ProcessPipeline.metric(#"replayd_processor_records_total{result="stored"}"#, port: secondPort)
+                let duplicate = try ProcessPipeline.metric(#"replayd_processor_records_total{result="duplicate"}"#, port: secondPort)
+                return stored + duplicate == Double(batches)
+            }
+            #expect(redelivered, "the uncommitted batches were delivered again: \(second.log.suffix(1500))")
+            second.stop()  // graceful: what it spooled after the restart is uploaded and committed now
             secondRunning = false
+            // Everything was committed at that handover: a third process is given nothing again.
+            let thirdPort = try TestStack.freePort()
+            let third = try ReplaydProcess.start("processor", port: thirdPort, environment: processorSettings)
+            defer { third.stop() }
+            let thirdAssigned = try await Fixture.eventually(timeout: .seconds(30)) {
+                try ProcessPipeline.metric(#"replayd_processor_rebalances_total{event="assigned"}"#, port: thirdPort) >= 1
+            }
+            #expect(thirdAssigned, "a third processor joined the group")
+            try await Task.sleep(for: .seconds(1))
+            #expect(try ProcessPipeline.metric(#"replayd_processor_records_total{result="stored"}"#, port: thirdPort) == 0)
+            #expect(try ProcessPipeline.metric(#"replayd_processor_records_total{result="duplicate"}"#, port: thirdPort) == 0)
+            third.stop()
 
-            // 4. S3 holds the session once: one object whose lines are the posted batches, in seq order.
+            // 4. S3 holds the session as playback reads it: every object's lines in seq order, copies
+            // identical, together the posted batches once each.
             let keys = try await Fixture.keys(s3, prefix: campaignPrefix)
-            #expect(keys.count == 1 && keys.allSatisfy { $0.hasPrefix(sessionPrefix) }, "objects: \(keys)")
-            var lines: [(seq: Int, events: String)] = []
+            #expect(!keys.isEmpty && keys.count <= 2 && keys.allSatisfy { $0.hasPrefix(sessionPrefix) }, "objects: \(keys)")
+            var merged: [Int: String] = [:]
             for objectKey in keys {
                 let bytes = try Gzip.decompress(try await s3.getObjectBytes(key: objectKey, maxBytes: 64 << 20))
+                var lines: [(seq: Int, events: String)] = []
                 for line in bytes.split(separator: 0x0A) {
                     lines.append(try #require(ProcessPipeline.parseLine(line), "a line that is not {\"seq\":…,\"events\":…}"))
                 }
+                #expect(lines.map(\.seq) == Array(0..<batches), "seqs in \(objectKey)")
+                for line in lines {
+                    if let earlier = merged[line.seq] { #expect(earlier == line.events, "seq \(line.seq) differs between copies") }
+                    merged[line.seq] = line.events
+                }
             }
-            #expect(lines.map(\.seq) == Array(0..<batches), "seqs in S3")
-            #expect(lines.count == posted.count && zip(lines, posted).allSatisfy { $0.events == $1 }, "events in S3 equal the posted events")
+            #expect(merged.keys.sorted() == Array(0..<batches) && (0..<batches).allSatisfy { merged[$0] == posted[$0] },
+                    "events in S3 equal the posted events")
             let rows = try await Fixture.segmentRows(postgres, campaign: campaign, session: session)
-            #expect(rows.count == 1 && rows.first?.firstSeq == 0 && rows.first?.lastSeq == Int64(batches - 1), "index rows: \(rows)")
-            #expect(rows.first?.eventCount == Int64(batches * eventsPerBatch))
+            #expect(rows.count == keys.count && rows.allSatisfy { $0.firstSeq == 0 && $0.lastSeq == Int64(batches - 1) }, "index rows: \(rows)")
+            #expect(rows.allSatisfy { $0.eventCount == Int64(batches * eventsPerBatch) })
 
             for objectKey in keys { try? await s3.deleteObject(key: objectKey) }
             print("kill -9 during multipart upload: done in \(ContinuousClock.now - started)")
