@@ -57,7 +57,7 @@ public struct ProcessorConfiguration: Sendable {
         "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     }
 
-    /// The consumer settings: explicit commits only (offsets are stored after durability and
+    /// The consumer settings: explicit commits only (offsets are stored once their batches are in S3 and
     /// committed by the processor), earliest reset so a new group reads everything.
     public var consumerConfiguration: KafkaConsumerConfiguration {
         var configuration = KafkaConsumerConfiguration(bootstrapServers: brokers, groupID: groupID, topics: [topic])
