@@ -216,11 +216,45 @@ struct BrowserSnippetTests {
         }
     }
 
+    @Test("a window opened with a copy of the tab's sessionStorage records as a session of its own")
+    func aCopiedTabStartsASessionOfItsOwn() async throws {
+        try await CollectorHarness.run { harness in
+            let campaign = try await harness.campaign(origins: [])
+            let wire = WireLog()
+            // The original sends its first batches, then opens a copy of itself (window.open copies
+            // sessionStorage: the session id and the seq counter) and stays open beside it.
+            let original = Self.page(key: campaign.publicKey, title: "Original", flushMs: 300, ending: """
+                setTimeout(function () { \(Self.whenDrained("window.open('/test/copy.html');")) }, 900);
+                """)
+            let copy = Self.page(key: campaign.publicKey, title: "Copy", flushMs: 300, ending: """
+                setTimeout(function () { document.getElementById('heading').textContent = 'Copy done';
+                  setTimeout(function () { \(Self.whenDrained("fetch('/test/done');")) }, 100); }, 800);
+                """)
+            try await Self.browse(["/test/page1.html": original, "/test/copy.html": copy], harness: harness, campaign: campaign,
+                                  wire: wire, chromiumFlags: "--disable-popup-blocking") { _ in false }
+            let all = try await harness.records(expected: 1_000, wait: .seconds(20), settle: .seconds(2))
+            var bySession: [String: [(seq: Int, body: String)]] = [:]
+            for record in all {
+                guard let key = record.key.map({ String(decoding: $0, as: UTF8.self) }),
+                      let seq = record.header("seq").flatMap({ Int(String(decoding: $0, as: UTF8.self)) }) else { continue }
+                bySession[key, default: []].append((seq, String(decoding: record.value, as: UTF8.self)))
+            }
+            try #require(bySession.count == 2, "the copy shares the original's session: \(bySession.mapValues { $0.map(\.seq) })")
+            for (session, batches) in bySession {
+                #expect(batches.map(\.seq).sorted() == Array(0..<batches.count), "\(session): seqs \(batches.map(\.seq)) each once")
+            }
+            let bodies = bySession.mapValues { $0.map(\.body).joined() }
+            #expect(bodies.values.filter { $0.contains("Copy done") }.count == 1, "the copy's events are in one session")
+            #expect(bodies.values.filter { $0.contains("Original") && !$0.contains("Copy done") }.count == 1,
+                    "the original's session holds none of the copy's events")
+        }
+    }
+
     /// Serves `pages` beside the Collector's routes and loads the harness page (which frames
     /// `/test/page1.html`) in headless Chromium until the gate opens: by a page's `fetch('/test/done')`,
     /// or when `ready` says so.
     static func browse(_ pages: [String: String], harness: CollectorHarness, campaign: Campaign, wire: WireLog,
-                       ready: @escaping @Sendable (WireLog) -> Bool) async throws {
+                       chromiumFlags: String = "", ready: @escaping @Sendable (WireLog) -> Bool) async throws {
         guard FileManager.default.fileExists(atPath: Self.rrwebRecordPath) else {
             throw TestFailure("rrweb assets missing at \(Self.rrwebRecordPath): run scripts/setup")
         }
@@ -245,7 +279,7 @@ struct BrowserSnippetTests {
             let origin = "http://127.0.0.1:\(client.port ?? 0)"
             _ = try await harness.store.update(id: campaign.id, allowedOrigins: [origin])
             let result = try await shellAsync("timeout 60 chromium --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage " +
-                          "--window-size=1280,800 --dump-dom \(origin)/test/harness.html 2>/dev/null")
+                          "--window-size=1280,800 \(chromiumFlags) --dump-dom \(origin)/test/harness.html 2>/dev/null")
             #expect(result.output.contains("harness done"), "chromium did not finish the harness page: \(result.output.suffix(2000))")
             #expect(gate.isOpen || ready(wire), "the page never reported that everything it sent was answered; wire: \(wire.all)")
         }

@@ -14,7 +14,7 @@
 (function () {
   "use strict";
   if (window.replayd && window.replayd.started) return;
-  var VERSION = "1.0.1";
+  var VERSION = "1.1.0";
   var script = document.currentScript;
   var data = (script && script.dataset) || {};
   var state = {
@@ -44,6 +44,28 @@
     if (!id || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) { id = randomID(); storage("session", id); storage("seq", 0); }
     return id;
   }
+  function newSession() { storage("session", randomID()); storage("seq", 0); storage("refused", ""); }
+
+  // A duplicated tab, or a window opened by script, starts with a copy of its opener's
+  // sessionStorage: the same session id and seq counter, so both tabs would send different batches
+  // under the same (session, seq). Each page load announces its session on a BroadcastChannel; a
+  // live tab that holds the session answers, and the newcomer starts a session of its own. Batches
+  // are only cut once the answer had time to come (the buffer waits; a page hide sends at once).
+  var pageID = randomID();
+  var claimed = false;
+  function claimSession(then) {
+    var channel = null;
+    try { channel = new BroadcastChannel("replayd"); } catch (e) {}
+    if (!channel) { claimed = true; return then(); }
+    channel.onmessage = function (message) {
+      var m = message.data || {};
+      if (m.page === pageID || m.session !== storage("session")) return;
+      if (m.type === "hello") channel.postMessage({ type: "mine", session: m.session, page: pageID });
+      else if (m.type === "mine" && !claimed) { newSession(); console.info("replayd: this tab is a copy of another; new session"); }
+    };
+    channel.postMessage({ type: "hello", session: session(), page: pageID });
+    setTimeout(function () { claimed = true; then(); }, 200);
+  }
   function nextSeq() {
     session(); // a new session resets the counter: establish it before drawing a number
     var seq = parseInt(storage("seq") || "0", 10);
@@ -64,6 +86,7 @@
     if (!c.key) { console.warn("replayd: no campaign key (data-key) given; not recording"); return; }
     if (storage("refused") === "1") return; // the Collector told this session to stop
     state.config = c; state.started = true;
+    claimSession(function () { if (state.buffer.length) flush(false); });
     ping();
     withRecorder(function (record) {
       state.stopRecording = record({ emit: push });
@@ -106,18 +129,21 @@
     }
     if (current.length) batches.push(current);
     state.buffer = []; state.bufferBytes = 0;
-    return batches.map(function (events) { return { seq: nextSeq(), events: events }; });
+    // Each batch keeps the session it was numbered in: a site that clears sessionStorage starts a
+    // new session (and counter) for later batches without renumbering queued ones.
+    return batches.map(function (events) { return { session: session(), seq: nextSeq(), events: events }; });
   }
 
   function body(batch) {
     return JSON.stringify({
-      key: state.config.key, session: session(), seq: batch.seq, events: batch.events,
+      key: state.config.key, session: batch.session, seq: batch.seq, events: batch.events,
       page: { url: location.href, referrer: document.referrer || null, width: window.innerWidth, height: window.innerHeight }
     });
   }
 
   function flush(leaving) {
     if (!state.started || state.stopped) return;
+    if (!claimed && !leaving) return;  // the duplicate-tab check is still waiting for an answer
     if (state.buffer.length) state.queue = state.queue.concat(cut());
     if (leaving) return beaconAll();
     send();
@@ -209,7 +235,7 @@
     state.queue.splice(at, 1);
     if (batch.events.length < 2) { state.dropped++; return send(); }
     var half = Math.ceil(batch.events.length / 2);
-    var parts = [batch.events.slice(0, half), batch.events.slice(half)].map(function (events) { return { seq: nextSeq(), events: events }; });
+    var parts = [batch.events.slice(0, half), batch.events.slice(half)].map(function (events) { return { session: session(), seq: nextSeq(), events: events }; });
     state.queue.splice.apply(state.queue, [at, 0].concat(parts));
     send();
   }
