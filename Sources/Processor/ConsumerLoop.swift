@@ -386,17 +386,14 @@ final class ConsumerLoop {
     /// Stores and sends for commit, per partition, the offset up to which everything is in S3 or
     /// the dead-letter topic: after the last finished record, but not past the lowest offset a
     /// segment not yet uploaded holds.
-    @discardableResult
-    func commitCommittable() -> Bool {
+    func commitCommittable() {
         lastCommitCheck = .now
         var advanced = false
-        var waiting = false
         for (partition, through) in finishedThrough {
             var next = through + 1
             let floor = floors[partition] ?? 0
             if let held = spool.lowestHeldOffset(Self.source(partition), atLeast: floor), held < next {
                 next = held
-                waiting = true
             }
             guard next > (stored[partition] ?? floor) else { continue }
             do {
@@ -421,7 +418,6 @@ final class ConsumerLoop {
                 logger.warning("Offset commit failed: \(error)")
             }
         }
-        return waiting
     }
 
     /// Whether every finished record of the assigned partitions is committed (nothing is held).

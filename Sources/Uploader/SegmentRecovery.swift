@@ -38,13 +38,7 @@ enum SegmentRecovery {
 
     /// ``recover(path:compressionLevel:)``, also saying what was cut and keeping a corrupt original.
     static func recoverTracing(path: String, compressionLevel: Int32 = 6) throws -> Outcome {
-        var scanner = LineScanner()
-        let summary: GzipFileReader.Summary
-        do {
-            summary = try GzipFileReader(path: path, allowTruncatedTail: true).read { piece in scanner.consume(piece) }
-        } catch {
-            throw SpoolError(kind: .io, message: "cannot read spool file \(path) for recovery: \(error); the file is kept")
-        }
+        let (scanner, summary) = try scan(path, failure: "cannot read spool file \(path) for recovery")
         let cut: GzipError.Kind? = summary.tail ?? (scanner.completeBytes < summary.bytesDelivered ? .truncated : nil)
         var outcome = Outcome(metadata: nil, cut: cut, discardedBytes: summary.discardedTailBytes, quarantined: nil)
         let spoolDirectory = (path as NSString).deletingLastPathComponent
@@ -66,6 +60,34 @@ enum SegmentRecovery {
         if cut != nil {
             try rewrite(path: path, keepingFirst: scanner.completeBytes, level: compressionLevel)
         }
+        outcome.metadata = metadata(of: scanner, path: path)
+        return outcome
+    }
+
+    /// The metadata of a whole segment file, read only (nil when it holds no complete line); throws
+    /// when the file does not decode to its end.
+    static func metadata(ofIntactFile path: String) throws -> SegmentMetadata? {
+        let (scanner, summary) = try scan(path, failure: "cannot read \(path)")
+        guard summary.tail == nil, scanner.completeBytes == summary.bytesDelivered else {
+            throw SpoolError(kind: .io, message: "\(path) is damaged after \(scanner.completeBytes) bytes; it cannot be uploaded as is")
+        }
+        guard scanner.completeBytes > 0 else { return nil }
+        return metadata(of: scanner, path: path)
+    }
+
+    /// Reads `path` up to its last readable flush point through a ``LineScanner``.
+    private static func scan(_ path: String, failure: String) throws -> (LineScanner, GzipFileReader.Summary) {
+        var scanner = LineScanner()
+        do {
+            let summary = try GzipFileReader(path: path, allowTruncatedTail: true).read { piece in scanner.consume(piece) }
+            return (scanner, summary)
+        } catch {
+            throw SpoolError(kind: .io, message: "\(failure): \(error); the file is kept")
+        }
+    }
+
+    /// The scanned lines' metadata; timestamps from the file's mtime when no line carried one.
+    private static func metadata(of scanner: LineScanner, path: String) -> SegmentMetadata {
         var metadata = scanner.metadata
         if metadata.firstTimestamp == .infinity {
             let mtime = FileSystem.modificationTimeMilliseconds(path) ?? Date().timeIntervalSince1970 * 1000
@@ -73,30 +95,6 @@ enum SegmentRecovery {
             metadata.lastTimestamp = mtime
         }
         if metadata.firstSeq == .max { metadata.firstSeq = 0; metadata.lastSeq = 0 }
-        outcome.metadata = metadata
-        return outcome
-    }
-
-    /// The metadata of a whole segment file, read only (nil when it holds no complete line); throws
-    /// when the file does not decode to its end.
-    static func metadata(ofIntactFile path: String) throws -> SegmentMetadata? {
-        var scanner = LineScanner()
-        let summary: GzipFileReader.Summary
-        do {
-            summary = try GzipFileReader(path: path, allowTruncatedTail: true).read { piece in scanner.consume(piece) }
-        } catch {
-            throw SpoolError(kind: .io, message: "cannot read \(path): \(error)")
-        }
-        guard summary.tail == nil, scanner.completeBytes == summary.bytesDelivered else {
-            throw SpoolError(kind: .io, message: "\(path) is damaged after \(scanner.completeBytes) bytes; it cannot be uploaded as is")
-        }
-        guard scanner.completeBytes > 0 else { return nil }
-        var metadata = scanner.metadata
-        if metadata.firstTimestamp == .infinity {
-            let mtime = FileSystem.modificationTimeMilliseconds(path) ?? Date().timeIntervalSince1970 * 1000
-            metadata.firstTimestamp = mtime
-            metadata.lastTimestamp = mtime
-        }
         return metadata
     }
 

@@ -39,7 +39,7 @@ public final class SegmentUploader: Service, Sendable {
     public let configuration: SegmentUploaderConfiguration
     let index: SegmentIndex
     let logger: Logger
-    var transfer: SegmentTransfer { SegmentTransfer(s3: s3, index: index, keyPrefix: configuration.keyPrefix, logger: logger) }
+    let transfer: SegmentTransfer
     private let blocking = DispatchQueue(label: "replayd.uploader.recovery")
 
     private struct RunState {
@@ -54,6 +54,7 @@ public final class SegmentUploader: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         index = SegmentIndex(client: postgres, logger: logger)
+        transfer = SegmentTransfer(s3: s3, index: index, keyPrefix: configuration.keyPrefix, logger: logger)
     }
 
     // MARK: service

@@ -187,11 +187,7 @@ public final class Spool: Sendable {
     /// The segment is stored and indexed: deletes its file and releases its commit holds.
     func segmentUploaded(_ segment: ClosedSegment) throws {
         try FileSystem.remove(segment.path)
-        state.withLock { state in
-            state.inFlight.remove(segment.path)
-            state.closed[segment.path] = nil
-            state.releaseHolds(of: segment)
-        }
+        forgetSegment(segment)
     }
 
     /// S3 refused the segment for good: moves its file into the quarantine directory (with the
@@ -258,7 +254,7 @@ public final class Spool: Sendable {
     /// Quarantined segments that still hold their partitions' commit.
     public var quarantinedCount: Int { state.withLock { $0.quarantined.count } }
 
-    /// The segment's file was moved away (quarantined by recovery): forgets it, releasing its holds.
+    /// The segment's file is gone (uploaded, or moved away by recovery): forgets it, releasing its holds.
     func forgetSegment(_ segment: ClosedSegment) {
         state.withLock { state in
             state.inFlight.remove(segment.path)

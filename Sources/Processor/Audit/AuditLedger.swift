@@ -40,6 +40,11 @@ public struct AuditLedger: Sendable {
             events[batch.seq, default: [:]][batch.sha256] = batch.events
         }
 
+        mutating func merge(_ other: Side) {
+            for (seq, digests) in other.batches { batches[seq, default: [:]].merge(digests, uniquingKeysWith: +) }
+            for (seq, counts) in other.events { events[seq, default: [:]].merge(counts) { mine, _ in mine } }
+        }
+
         func contains(_ batch: AuditBatch) -> Bool { batches[batch.seq]?[batch.sha256] != nil }
         var distinct: Int { batches.values.reduce(0) { $0 + $1.count } }
         var eventCount: Int { events.values.reduce(0) { $0 + $1.values.reduce(0, +) } }
@@ -60,6 +65,14 @@ public struct AuditLedger: Sendable {
     public mutating func addUnreadable(_ key: AuditSessionKey, object: String) { unreadable[key, default: []].append(object) }
     public mutating func addDeadLetter(_ key: AuditSessionKey, seq: Int) { deadLettered[key, default: []].insert(seq) }
     public mutating func addExpected(_ key: AuditSessionKey, _ batch: AuditBatch) { expected[key, default: []].append(batch) }
+
+    /// Adds the S3 side another ledger read (``BatchAudit/readS3(ledger:scratch:concurrency:progress:)``
+    /// reads sessions concurrently, each into a ledger of its own).
+    mutating func merge(_ other: AuditLedger) {
+        for (key, side) in other.s3 { s3[key, default: Side()].merge(side) }
+        objects.merge(other.objects, uniquingKeysWith: +)
+        unreadable.merge(other.unreadable, uniquingKeysWith: +)
+    }
 
     /// Every session either side or the expectations name.
     public var sessions: [AuditSessionKey] {

@@ -129,18 +129,3 @@ public struct BatchAudit: Sendable {
         }
     }
 }
-
-extension AuditLedger {
-    /// Adds the S3 side another ledger read.
-    mutating func merge(_ other: AuditLedger) {
-        for (key, side) in other.s3 {
-            for (seq, digests) in side.batches {
-                for (sha, copies) in digests {
-                    for _ in 0..<copies { addS3(key, AuditBatch(seq: seq, sha256: sha, events: side.events[seq]?[sha] ?? 0)) }
-                }
-            }
-        }
-        for (key, count) in other.objects { for _ in 0..<count { addObject(key) } }
-        for (key, objects) in other.unreadable { for object in objects { addUnreadable(key, object: object) } }
-    }
-}

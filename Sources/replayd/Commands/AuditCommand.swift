@@ -48,18 +48,18 @@ struct AuditCommand: AsyncParsableCommand {
         } ?? []
         if noKafka && expectations.isEmpty { throw ValidationError("--no-kafka needs --expect: there is nothing else to check") }
 
-        let progress = Progress(enabled: !json && isatty(STDERR_FILENO) == 1)
+        let bar: ProgressBar? = json ? nil : ProgressBar()
         let audit = BatchAudit(s3: try config.makeS3Client(logger: logger), keyPrefix: config.uploader.keyPrefix, logger: logger)
         var ledger = AuditLedger()
         var counts = BatchAudit.Counts()
         if !noKafka {
             var topic = DeadLetterCommand.reader(config, logger: logger)
             topic.topic = config.kafka.batchesTopic
-            progress.say("reading \(config.kafka.batchesTopic) (about \(await topic.estimatedCount()) records)")
+            let estimated = max(1, await topic.estimatedCount())
             try await audit.readTopic(topic, scope: scope, limits: config.limits, ledger: &ledger, counts: &counts) { seen in
-                progress.say("read \(seen.topicRecords) records, \(seen.inScope) in scope")
+                bar?.draw(fraction: Double(seen.topicRecords) / Double(max(estimated, seen.topicRecords)),
+                          text: "\(config.kafka.batchesTopic): read \(seen.topicRecords) records, \(seen.inScope) in scope")
             }
-            progress.say("reading \(config.kafka.deadLetterTopic)")
             try await audit.readDeadLetters(DeadLetterCommand.reader(config, logger: logger), scope: scope, ledger: &ledger, counts: &counts)
         }
         // Expectations name their campaign, else --campaign, else the campaign the topic showed for the session.
@@ -75,9 +75,9 @@ struct AuditCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         try await audit.readS3(ledger: &ledger, scratch: scratch) { done, total in
-            if done == total || done % 50 == 0 { progress.say("read S3 objects of \(done)/\(total) sessions") }
+            bar?.draw(fraction: Double(done) / Double(max(total, 1)), text: "S3: read the objects of \(done)/\(total) sessions")
         }
-        progress.finish()
+        bar?.finish()
 
         let reports = ledger.report()
         var totals = (sessions: reports.count, kafka: 0, s3: 0, missing: 0, dead: 0, duplicated: 0, conflicting: 0, expected: 0, expectedMissing: 0, unreadable: 0)
@@ -143,19 +143,5 @@ struct AuditCommand: AsyncParsableCommand {
             "unreadable_objects": r.unreadableObjects, "lossless": r.lossless,
         ]
         return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
-    }
-
-    /// One status line on a terminal's stderr, rewritten in place.
-    final class Progress: Sendable {
-        let enabled: Bool
-        init(enabled: Bool) { self.enabled = enabled }
-        func say(_ text: String) {
-            guard enabled else { return }
-            FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
-        }
-        func finish() {
-            guard enabled else { return }
-            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
-        }
     }
 }
