@@ -8,6 +8,7 @@ enum PlaybackResponses {
     static let gapsHeader = HTTPField.Name("X-Replayd-Sequence-Gaps")!
     static let batchesHeader = HTTPField.Name("X-Replayd-Batches")!
     static let missingHeader = HTTPField.Name("X-Replayd-Missing-Batches")!
+    static let conflictsHeader = HTTPField.Name("X-Replayd-Conflicting-Batches")!
     static let errorHeader = HTTPField.Name("X-Replayd-Error")!
 
     static func json(_ body: String, status: HTTPResponse.Status = .ok) -> Response {

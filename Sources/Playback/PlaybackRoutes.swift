@@ -89,13 +89,14 @@ public struct PlaybackRoutes<Context: RequestContext>: Sendable {
             .contentType: "application/json", .cacheControl: "private, no-store",
             PlaybackResponses.batchesHeader: String(stream.batchCount),
             PlaybackResponses.missingHeader: String(stream.gaps.missingCount),
+            PlaybackResponses.conflictsHeader: String(stream.conflictCount),
         ]
         if !stream.gaps.isEmpty {
             headers[PlaybackResponses.gapsHeader] = stream.gaps.formatted(limit: 200)
         }
-        if stream.duplicateCount > 0 || stream.skippedLines > 0 || stream.damagedSegments > 0 {
+        if stream.duplicateCount > 0 || stream.conflictCount > 0 || stream.skippedLines > 0 || stream.damagedSegments > 0 {
             logger.info("session merged", metadata: [
-                "session": "\(session.id)", "duplicates": "\(stream.duplicateCount)",
+                "session": "\(session.id)", "duplicates": "\(stream.duplicateCount)", "conflicts": "\(stream.conflictCount)",
                 "skipped_lines": "\(stream.skippedLines)", "damaged_segments": "\(stream.damagedSegments)",
             ])
         }

@@ -15,8 +15,9 @@ import Darwin
 ///
 /// ``prepare(segments:s3:configuration:endTimestamp:gapEvent:logger:)`` downloads each segment to a
 /// private temporary directory (S3 module, curl's threads), decompresses it to disk on a dedicated
-/// thread while indexing its batch lines, keeps the first copy of each seq (segments in `first_seq`
-/// order, lines in file order) and sorts them by seq. ``write(to:)`` then reads the chosen events
+/// thread while indexing its batch lines, sorts them by seq and keeps the first of identical copies
+/// and every distinct batch under a seq (``BatchSelection``; segments in `first_seq` order, lines in
+/// file order). ``write(to:)`` then reads the chosen events
 /// arrays back with `pread` in ``PlaybackConfiguration/chunkSize`` pieces, joined into one array.
 /// Memory stays flat: buffers of a fixed size plus 32 bytes per batch, whatever the session's size.
 /// The files are deleted when the stream is written or dropped.
@@ -36,8 +37,10 @@ public final class SessionEventStream: Sendable {
     public let gaps: SequenceGaps
     /// Distinct batches played back.
     public let batchCount: Int
-    /// Extra copies of batches that were dropped.
+    /// Identical copies of batches that were left out.
     public let duplicateCount: Int
+    /// Batches played beside another one with the same seq and other events (``BatchSelection``).
+    public let conflictCount: Int
     /// Lines that were not batch lines (damaged data), and segments missing from S3 or cut short.
     public let skippedLines: Int
     public let damagedSegments: Int
@@ -45,7 +48,7 @@ public final class SessionEventStream: Sendable {
     public let contentLength: Int
 
     init(directory: TemporaryDirectory, files: [String], locations: [BatchLocation], trailer: [UInt8]?, chunkSize: Int,
-         gaps: SequenceGaps, duplicateCount: Int, skippedLines: Int, damagedSegments: Int) {
+         gaps: SequenceGaps, duplicateCount: Int, conflictCount: Int, skippedLines: Int, damagedSegments: Int) {
         self.directory = directory
         self.files = files
         self.locations = locations.filter { $0.length > 0 }
@@ -54,6 +57,7 @@ public final class SessionEventStream: Sendable {
         self.gaps = gaps
         self.batchCount = locations.count
         self.duplicateCount = duplicateCount
+        self.conflictCount = conflictCount
         self.skippedLines = skippedLines
         self.damagedSegments = damagedSegments
         let parts = self.locations.count + (trailer == nil ? 0 : 1)
@@ -61,7 +65,7 @@ public final class SessionEventStream: Sendable {
         self.contentLength = 2 + payload + max(0, parts - 1)
     }
 
-    /// Downloads and indexes `segments` (in the order given; earlier copies of a seq win).
+    /// Downloads and indexes `segments` (in the order given; of identical copies the earlier one plays).
     /// `endTimestamp` (ms) stamps the trailing gap event.
     public static func prepare(
         segments: [SegmentRecord], s3: S3Client, configuration: PlaybackConfiguration, endTimestamp: Int64,
@@ -119,18 +123,19 @@ public final class SessionEventStream: Sendable {
         }
         results.removeAll()
         all.sort { ($0.seq, $0.file, $0.offset) < ($1.seq, $1.file, $1.offset) }
-        var unique: [BatchLocation] = []
-        unique.reserveCapacity(all.count)
-        for location in all where unique.last?.seq != location.seq { unique.append(location) }
-        let duplicates = all.count - unique.count
+        let sorted = all
         all = []
+        let selection = try await BlockingWork.run(thread: "replayd-playback-io") {
+            try BatchSelection.select(sorted, files: files)
+        }
+        let unique = selection.chosen
 
         let expectedLast = max(unique.last?.seq ?? -1, segments.map(\.lastSeq).max() ?? -1)
         let gaps = SequenceGaps(sortedUniqueSeqs: unique.lazy.map(\.seq), expectedLast: expectedLast)
         let trailer = gapEvent && !gaps.isEmpty ? gapEventJSON(gaps, timestamp: endTimestamp) : nil
         return SessionEventStream(directory: directory, files: files, locations: unique, trailer: trailer,
-                                  chunkSize: configuration.chunkSize, gaps: gaps, duplicateCount: duplicates,
-                                  skippedLines: skipped, damagedSegments: damaged)
+                                  chunkSize: configuration.chunkSize, gaps: gaps, duplicateCount: selection.duplicates,
+                                  conflictCount: selection.conflicts, skippedLines: skipped, damagedSegments: damaged)
     }
 
     /// The trailing custom event: `{"type":5,"timestamp":…,"data":{"tag":"replayd.gap","payload":{…}}}`.

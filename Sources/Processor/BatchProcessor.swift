@@ -20,8 +20,9 @@ import Uploader
 ///   full jitter while the consumer keeps polling; after ``ProcessorConfiguration/maxAttempts``
 ///   the record is dead-lettered with reason `retries_exhausted`;
 /// - redelivered batches (after a crash, a rebalance or a dead-letter replay) are harmless: the
-///   spool answers `.duplicate` for a (session, seq) it has, and playback de-duplicates across
-///   segments.
+///   spool answers `.duplicate` for a (session, seq) it has with the same bytes, and playback
+///   de-duplicates identical copies across segments; a batch with other bytes under a known
+///   (session, seq) is a conflict and is kept (`.conflict`), never dropped.
 ///
 /// The caller owns the spool, the campaign directory's PostgreSQL client and the uploader, and
 /// shuts them down after the processor returned. Metrics: ``ProcessorMetrics``.

@@ -179,6 +179,7 @@ final class ConsumerLoop {
             switch result {
             case .appended: metrics.stored.increment()
             case .duplicate: metrics.duplicate.increment()
+            case .conflict: metrics.conflict.increment()
             }
             finish(message)
             return nil

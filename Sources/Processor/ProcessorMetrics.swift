@@ -24,6 +24,8 @@ import Uploader
 struct ProcessorMetrics: Sendable {
     let stored = Counter(label: "replayd_processor_records_total", dimensions: [("result", "stored")])
     let duplicate = Counter(label: "replayd_processor_records_total", dimensions: [("result", "duplicate")])
+    /// Stored beside another batch with the same (session, seq) and other bytes.
+    let conflict = Counter(label: "replayd_processor_records_total", dimensions: [("result", "conflict")])
     let deadLettered = Counter(label: "replayd_processor_records_total", dimensions: [("result", "dead_lettered")])
     let retries = Counter(label: "replayd_processor_retries_total")
     let pausedPartitions = Gauge(label: "replayd_processor_paused_partitions")

@@ -93,17 +93,28 @@ public final class Spool: Sendable {
 
     /// Compresses `record` as one line into its session's open segment, in call order. Not yet durable:
     /// pass the ticket to ``waitDurable(_:)`` before acknowledging. A (session, seq) already in this
-    /// process's spool returns `.duplicate` (with a ticket covering the earlier write) and writes nothing.
+    /// process's spool with the same bytes returns `.duplicate` (with a ticket covering the earlier
+    /// write) and writes nothing; other bytes under a known (session, seq) are written and return
+    /// `.conflict`.
     public func write(_ record: SpoolRecord) throws -> (SpoolAppendResult, SpoolTicket) {
         let key = SessionKey(campaignID: record.campaignID, session: record.session)
         let prefix = SegmentLine.prefix(seq: record.seq)
         let events = SegmentLine.singleLine(record.events)
+        let digest = BatchDigests.digest(events)
         let now = ContinuousClock.now
         let configuration = self.configuration
         let (result, ticket) = try state.withLock { state in
-            try state.write(record, key: key, prefix: prefix, events: events, now: now, configuration: configuration)
+            try state.write(record, key: key, prefix: prefix, events: events, digest: digest, now: now, configuration: configuration)
         }
-        (result == .appended ? UploaderMetrics.appended : UploaderMetrics.duplicates).increment()
+        switch result {
+        case .appended: UploaderMetrics.appended.increment()
+        case .duplicate: UploaderMetrics.duplicates.increment()
+        case .conflict:
+            UploaderMetrics.conflicts.increment()
+            logger.notice("kept a conflicting batch: other events were already stored under this seq", metadata: [
+                "campaign": "\(record.campaignID.uuidString.lowercased())", "session": "\(record.session)", "seq": "\(record.seq)",
+            ])
+        }
         return (result, SpoolTicket(value: ticket))
     }
 

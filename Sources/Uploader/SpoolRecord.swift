@@ -39,8 +39,12 @@ public struct SpoolRecord: Sendable {
 public enum SpoolAppendResult: Sendable, Equatable {
     /// The batch was added to the session's open segment.
     case appended
-    /// This (session, seq) is already in this process's spool for the session; nothing was written.
+    /// The same bytes are already in this process's spool under this (session, seq) (a redelivery or a
+    /// client's retry); nothing was written.
     case duplicate
+    /// Other bytes are already stored under this (session, seq) (a copied tab, a reset counter, another
+    /// client): the batch was written beside them, and playback shows both.
+    case conflict
 }
 
 /// Identifies a ``Spool/write(_:)``; ``Spool/waitDurable(_:)`` returns once everything written up to

@@ -10,14 +10,15 @@ extension SpoolState {
     /// Compresses one line into the session's open segment (creating segment and compressor as needed).
     /// Returns the ticket and, if the write filled the segment, closes it.
     mutating func write(
-        _ record: SpoolRecord, key: SessionKey, prefix: [UInt8], events: [UInt8], now: ContinuousClock.Instant,
-        configuration: SpoolConfiguration
+        _ record: SpoolRecord, key: SessionKey, prefix: [UInt8], events: [UInt8], digest: UInt64,
+        now: ContinuousClock.Instant, configuration: SpoolConfiguration
     ) throws -> (SpoolAppendResult, UInt64) {
         if let failure { throw failure }
         if isShutDown {
             throw SpoolError(kind: .unavailable, message: "the spool was shut down; batches can no longer be appended (restart the Processor)")
         }
-        if sessions[key]?.seqs.contains(record.seq) == true { return (.duplicate, issuedTicket) }
+        let match = sessions[key]?.batches.match(seq: record.seq, digest: digest) ?? .new
+        if match == .identical { return (.duplicate, issuedTicket) }
         if sessions[key] == nil { sessions[key] = SessionState() }
 
         var isNewSegment = false
@@ -66,7 +67,7 @@ extension SpoolState {
         issuedTicket += 1
         unflushed.insert(key)
         dirtyPaths.insert(path)
-        sessions[key]!.seqs.insert(record.seq)
+        sessions[key]!.batches.insert(seq: record.seq, digest: digest)
         sessions[key]!.segment!.lastAppendAt = now
         sessions[key]!.lastAppendAt = now
         sessions[key]!.segment!.bytes = writer.fileSize
@@ -77,7 +78,7 @@ extension SpoolState {
         if writer.fileSize >= Int64(configuration.maxSegmentBytes) {
             try closeSegment(key, reason: .size, forget: false)
         }
-        return (.appended, issuedTicket)
+        return (match == .conflicting ? .conflict : .appended, issuedTicket)
     }
 
     /// Makes the session's open segment hold `origin` (keeping the lowest offset per source).

@@ -24,7 +24,7 @@ struct OpenSegment {
 
 /// What the spool remembers about one live session.
 struct SessionState {
-    var seqs = SequenceSet()
+    var batches = BatchDigests()
     var segment: OpenSegment?
     var lastAppendAt: ContinuousClock.Instant?
 }

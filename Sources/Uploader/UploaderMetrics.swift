@@ -31,6 +31,7 @@ import Metrics
 public enum UploaderMetrics {
     static let appended = Counter(label: "replayd_spool_appends_total", dimensions: [("result", "appended")])
     static let duplicates = Counter(label: "replayd_spool_appends_total", dimensions: [("result", "duplicate")])
+    static let conflicts = Counter(label: "replayd_spool_appends_total", dimensions: [("result", "conflict")])
     static let appendedBytes = Counter(label: "replayd_spool_appended_bytes_total")
     static let openSegments = Gauge(label: "replayd_spool_open_segments")
     static let openCompressors = Gauge(label: "replayd_spool_open_compressors")

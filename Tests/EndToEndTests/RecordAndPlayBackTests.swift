@@ -147,6 +147,110 @@ struct RecordAndPlayBackTests {
         }
     }
 
+    /// A tab that records, then opens a copy of itself (`window.open` copies `sessionStorage`: the
+    /// session id and the seq counter) and stays open beside it; the copy records text of its own.
+    static func tabPage(key: String, collector: String, title: String, script: String) -> String {
+        """
+        <!doctype html><html><head><meta charset="utf-8"><title>\(title)</title></head><body>
+        <h1 id="heading">\(title)</h1><p id="status">waiting</p>
+        <script src="/rrweb-record.js"></script>
+        <script src="\(collector)/snippet.js" data-key="\(key)" data-flush-ms="300"></script>
+        <script>
+          function whenDrained(then) { (function wait() { var s = window.replayd && window.replayd.stats;
+            if (s && s.queued === 0 && s.buffered === 0) then(); else setTimeout(wait, 50); })(); }
+          \(script)
+        </script></body></html>
+        """
+    }
+
+    @Test("a tab and its copy (window.open) record two sessions through replayd all; both play back complete")
+    func twoTabsPlayBackComplete() async throws {
+        let logger = Logger(label: "test.e2e.tabs")
+        let topic = TestStack.uniqueName("e2e-tabs")
+        let admin = KafkaAdmin(bootstrapServers: TestStack.kafkaBrokers, logger: logger)
+        try await admin.createTopic(topic, partitions: 4)
+        try await admin.createTopic(topic + ".dlq", partitions: 1)
+        defer { Task { try? await admin.deleteTopic(topic); try? await admin.deleteTopic(topic + ".dlq") } }
+        let environment = Self.environment(topic: topic)  // its dead-letter topic is topic + ".dlq"
+        _ = try ReplaydProcess.command("migrate", environment: environment)
+
+        let site = Router()
+        let rrweb = try Data(contentsOf: URL(fileURLWithPath: Self.rrwebRecord))
+        let port = try TestStack.freePort()
+        let collector = "http://127.0.0.1:\(port)"
+        let campaignBox = CampaignBox()
+        site.get("/rrweb-record.js") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/javascript"], body: .init(byteBuffer: ByteBuffer(bytes: rrweb)))
+        }
+        site.get("/page.html") { _, _ in
+            Self.html(Self.tabPage(key: campaignBox.key, collector: collector, title: "Original", script: """
+                setTimeout(function () { document.getElementById('status').textContent = 'Original typed';
+                  whenDrained(function () { window.open('/copy.html'); }); }, 600);
+                """))
+        }
+        site.get("/copy.html") { _, _ in
+            Self.html(Self.tabPage(key: campaignBox.key, collector: collector, title: "Copy", script: """
+                setTimeout(function () { document.getElementById('status').textContent = 'Copy done';
+                  setTimeout(function () { whenDrained(function () { fetch('/done'); }); }, 100); }, 800);
+                """))
+        }
+        site.get("/harness.html") { _, _ in
+            Self.html("<!doctype html><iframe src=\"/page.html\" width=\"1000\" height=\"700\"></iframe><img src=\"/slow\"><p>harness done</p>")
+        }
+        let done = PageGate()
+        site.get("/done") { _, _ in done.release(); return Response(status: .noContent) }
+        site.get("/slow") { _, _ in
+            _ = try await done.wait(limit: .seconds(30))
+            return Response(status: .ok, headers: [.contentType: "image/gif"], body: .init(byteBuffer: ByteBuffer(string: "GIF89a")))
+        }
+        let siteApp = Application(router: site, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
+        try await siteApp.test(.live) { client in
+            let origin = "http://127.0.0.1:\(client.port ?? 0)"
+            let created = try ReplaydProcess.command("campaign create --name \(topic) --origin \(origin) --json", environment: environment)
+            let campaign = try JSONSerialization.jsonObject(with: Data(created.utf8)) as! [String: String]
+            campaignBox.key = campaign["key"]!
+            let campaignID = campaign["id"]!
+
+            let replayd = try ReplaydProcess.start("all", port: port, environment: environment)
+            defer { replayd.stop() }
+            let recording = try await shellAsync("timeout 60 chromium --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage "
+                                      + "--disable-popup-blocking --window-size=1280,800 --dump-dom \(origin)/harness.html 2>/dev/null")
+            #expect(recording.output.contains("harness done"))
+            #expect(done.isOpen, "the copy never saw all its batches answered; replayd log: \(replayd.log.suffix(3000))")
+
+            // Both sessions are indexed, and each one's events, read through the events API, hold
+            // its own tab's last change, with no gap.
+            let token = try JSONSerialization.jsonObject(
+                with: Data(try ReplaydProcess.command("token create --name \(topic) --json", environment: environment).utf8)) as! [String: String]
+            var complete: [String: String] = [:]  // session → which tab
+            var lastSeen = ""
+            let deadline = ContinuousClock.now + .seconds(120)
+            while complete.count < 2, ContinuousClock.now < deadline {
+                let listed = try ReplaydProcess.command("sessions list --campaign \(campaignID) --json", environment: environment)
+                let ids = listed.split(separator: "\n").compactMap {
+                    (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["id"] as? String
+                }
+                for id in ids where complete[id] == nil {
+                    let events = try HTTP.getWithHeaders("\(collector)/v1/sessions/\(id)/events?campaign=\(campaignID)", token: token["token"])
+                    let text = events.json.flatMap { try? JSONSerialization.data(withJSONObject: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
+                    lastSeen = "\(id): status \(events.status), \(text.count) bytes, gaps \(events.headers["x-replayd-sequence-gaps"] ?? "none")"
+                    guard events.status == 200, events.headers["x-replayd-missing-batches"] == "0" else { continue }
+                    if text.contains("Copy done") { complete[id] = "copy" } else if text.contains("Original typed") { complete[id] = "original" }
+                }
+                if complete.count < 2 { try await Task.sleep(for: .milliseconds(500)) }
+            }
+            #expect(Set(complete.values) == ["original", "copy"], "complete sessions: \(complete); last read \(lastSeen); log \(replayd.log.suffix(2000))")
+            replayd.stop()
+
+            // The audit finds every batch Kafka took in S3.
+            let exports = environment.map { "\($0.key)='\($0.value)'" }.joined(separator: " ")
+            let audit = try shell("env \(exports) '\(ReplaydProcess.binary)' audit --campaign \(campaignID) --json")
+            #expect(audit.status == 0, "\(audit.output.suffix(2000))")
+            let summary = audit.output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.last
+            #expect(summary?["missing"] as? Int == 0 && summary?["sessions"] as? Int == 2, "\(audit.output.suffix(2000))")
+        }
+    }
+
     static func html(_ text: String) -> Response {
         Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }

@@ -29,9 +29,36 @@ struct EventsTests {
                     #expect(response.headers[HTTPField.Name("X-Replayd-Sequence-Gaps")!] == nil)
                     #expect(response.headers[HTTPField.Name("X-Replayd-Batches")!] == "4")
                     #expect(response.headers[HTTPField.Name("X-Replayd-Missing-Batches")!] == "0")
+                    #expect(response.headers[HTTPField.Name("X-Replayd-Conflicting-Batches")!] == "0")
                     #expect(response.headers[.contentLength] == String(response.body.readableBytes))
                     // no trailing gap event when complete
                     #expect((response.json as? [[String: Any]])?.count == 8)
+                }
+            }
+        }
+    }
+
+    @Test("different batches under one seq all play; only byte-identical copies are left out")
+    func conflictsAreKept() async throws {
+        try await PlaybackHarness.run { harness in
+            let campaign = try await harness.campaign()
+            let session = TestStack.uniqueName("s")
+            // Seq 1 exists as two different batches (a copied tab), each also redelivered once, in
+            // two segments; seq 2 twice identical.
+            let other = Batch.marked(1, count: 3, base: 1_700_000_050_000)
+            try await harness.storeSession(campaign: campaign.id, session: session, segments: [
+                [.marked(0), .marked(1), other, .marked(2)],
+                [other, .marked(1), .marked(2)],
+            ])
+            let auth = try await harness.bearer()
+            try await harness.application().test(.router) { client in
+                try await client.execute(uri: "/v1/sessions/\(session)/events", method: .get, headers: auth) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.markers == [[0, 0], [0, 1], [1, 0], [1, 1], [1, 0], [1, 1], [1, 2], [2, 0], [2, 1]])
+                    #expect(response.headers[HTTPField.Name("X-Replayd-Conflicting-Batches")!] == "1")
+                    #expect(response.headers[HTTPField.Name("X-Replayd-Batches")!] == "4")
+                    #expect(response.headers[HTTPField.Name("X-Replayd-Missing-Batches")!] == "0")
+                    #expect(response.headers[.contentLength] == String(response.body.readableBytes))
                 }
             }
         }

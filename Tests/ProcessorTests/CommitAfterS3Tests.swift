@@ -118,6 +118,54 @@ struct CommitAfterS3Tests {
         return (result.status, result.output, objects)
     }
 
+    @Test("a different batch under a known (session, seq) is stored beside the first; an identical redelivery is not")
+    func conflictingBatchesAreKept() async throws {
+        try await ProcessorStack.withCampaign { _, campaign in
+            try await ProcessorStack.withTopics(partitions: 2) { topic, deadLetters in
+                let group = TestStack.uniqueName("conflict-group")
+                let sessions = (0..<10).map { "tab\($0)-\(UInt16.random(in: 0...UInt16.max))" }
+                let spool = ProcessorStack.spoolDirectory()
+                defer { try? FileManager.default.removeItem(atPath: spool) }
+                let port = try TestStack.freePort()
+                let receivedAt = ProcessorIntegrationTests.receivedAt
+                var messages = ProcessorIntegrationTests.batches(topic: topic, campaign: campaign.id, sessions: sessions, seqs: 0..<3)
+                // Half the sessions get a second tab's batch under seq 1 (other events, same session
+                // and seq); every session's seq 2 is delivered twice with the same bytes.
+                for session in sessions.prefix(5) {
+                    let events = ProcessorFixtures.events(seq: 1, at: receivedAt.addingTimeInterval(1), session: session + " other tab")
+                    let body = #"{"key":"\#(ProcessorFixtures.publicKey)","session":"\#(session)","seq":1,"events":\#(events)}"#
+                    messages.append(KafkaOutgoingMessage(topic: topic, key: Array(session.utf8), value: Array(body.utf8),
+                                                         headers: ProcessorFixtures.headers(campaign: campaign.id, session: session, seq: 1, receivedAt: receivedAt)))
+                }
+                for session in sessions {
+                    messages.append(ProcessorFixtures.outgoing(topic: topic, campaign: campaign.id, session: session, seq: 2, receivedAt: receivedAt))
+                }
+                let processor = try ReplaydProcess.start("processor", port: port, environment: Self.environment(
+                    topic: topic, deadLetters: deadLetters, group: group, spool: spool, instance: "c", idle: "3s", commitMaxDelay: "5m"))
+                defer { processor.crash() }
+                let ends = try await ProcessorStack.produce(messages)
+                #expect(try await ProcessorStack.waitCommitted(group: group, topic: topic, ends: ends, timeout: .seconds(90)), "\(processor.log.suffix(1500))")
+                #expect(try ProcessorS3OutageTests.metric("replayd_processor_records_total{result=\"conflict\"}", port: port) == 5)
+                #expect(try ProcessorS3OutageTests.metric("replayd_processor_records_total{result=\"duplicate\"}", port: port) == 10)
+                processor.stop()
+
+                let environment = ["REPLAYD_KAFKA_TOPIC": topic, "REPLAYD_KAFKA_DLQ_TOPIC": deadLetters, "REPLAYD_LOG_LEVEL": "error"]
+                let audit = try Self.audit("--campaign \(campaign.id.uuidString.lowercased()) --json", environment: environment)
+                #expect(audit.status == 0, "\(audit.output.suffix(2000))")
+                let summary = try #require(audit.objects.last, "\(audit.output.suffix(2000))")
+                #expect(summary["missing"] as? Int == 0, "both copies of every conflicting seq are in S3")
+                #expect(summary["kafka_batches"] as? Int == 35)
+                #expect(summary["s3_batches"] as? Int == 35)
+                #expect(summary["conflicting"] as? Int == 5)
+                #expect(summary["duplicated"] as? Int == 0, "the identical redeliveries were not stored again")
+                for session in sessions.prefix(5) {
+                    #expect(audit.objects.contains { $0["session"] as? String == session && $0["conflicting"] as? [Int] == [1] })
+                }
+                await ProcessorStack.deleteOutput(prefix: "sessions/\(campaign.id.uuidString.lowercased())/")
+            }
+        }
+    }
+
     @Test("REPLAYD_COMMIT_MAX_DELAY closes a segment that holds back the commit while its session goes on")
     func commitMaxDelayBoundsTheHold() async throws {
         try await ProcessorStack.withCampaign { _, campaign in

@@ -77,6 +77,23 @@ public enum HTTP {
         return (status, try? JSONSerialization.jsonObject(with: Data(body.utf8)))
     }
 
+    /// A GET with the response's headers (names in lower case).
+    public static func getWithHeaders(_ url: String, token: String? = nil) throws -> (status: Int, headers: [String: String], json: Any?) {
+        let auth = token.map { "-H 'Authorization: Bearer \($0)'" } ?? ""
+        let headerFile = FileManager.default.temporaryDirectory.appendingPathComponent("headers-\(UInt32.random(in: 0...UInt32.max))").path
+        defer { try? FileManager.default.removeItem(atPath: headerFile) }
+        let result = try shell("curl -s -D '\(headerFile)' -w '\\n%{http_code}' \(auth) '\(url)'")
+        var lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
+        let status = Int(lines.popLast() ?? "") ?? 0
+        let body = lines.joined(separator: "\n")
+        var headers: [String: String] = [:]
+        for line in (try? String(contentsOfFile: headerFile, encoding: .utf8))?.split(separator: "\r\n") ?? [] {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return (status, headers, try? JSONSerialization.jsonObject(with: Data(body.utf8)))
+    }
+
     public static func postBatch(_ url: String, body: Data) throws -> Int {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("batch-\(UInt32.random(in: 0...UInt32.max)).json")
         try body.write(to: file)

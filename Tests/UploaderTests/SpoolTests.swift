@@ -111,15 +111,47 @@ extension UploaderTests {
             _ = first
         }
 
-        @Test func sequenceSetMergesRanges() {
-            var set = SequenceSet()
-            for value in [5, 1, 3, 2, 4, 10, 8, 9, 7, 6] { set.insert(value) }
-            #expect(set.rangeCount == 1)
-            #expect((1...10).allSatisfy { set.contains($0) })
-            #expect(!set.contains(0) && !set.contains(11))
-            set.insert(20)
-            set.insert(15)
-            #expect(set.rangeCount == 3 && set.contains(15) && !set.contains(16))
+        @Test func aDifferentBatchUnderAKnownSeqIsKeptBesideTheFirst() async throws {
+            let directory = try Fixture.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let spool = try Spool(configuration: SpoolConfiguration(directory: directory), logger: Fixture.logger)
+            let campaign = UUID()
+            let first = Fixture.blob(session: 1, seq: 1), other = Fixture.blob(session: 1, seq: 2)
+            #expect(first.events != other.events)
+            #expect(try await spool.append(Fixture.record(campaign: campaign, session: "tabs", seq: 0, blob: first)) == .appended)
+            #expect(try await spool.append(Fixture.record(campaign: campaign, session: "tabs", seq: 0, blob: other)) == .conflict)
+            // Redeliveries of either copy are duplicates; a third version is another conflict.
+            #expect(try await spool.append(Fixture.record(campaign: campaign, session: "tabs", seq: 0, blob: first)) == .duplicate)
+            #expect(try await spool.append(Fixture.record(campaign: campaign, session: "tabs", seq: 0, blob: other)) == .duplicate)
+            let third = Fixture.blob(session: 1, seq: 3)
+            #expect(try await spool.append(Fixture.record(campaign: campaign, session: "tabs", seq: 0, blob: third)) == .conflict)
+            #expect(try await spool.append(Fixture.record(campaign: campaign, session: "tabs", seq: 1, blob: first)) == .appended)
+            try await spool.shutdown()
+            let lines = try Fixture.lines(ofGzip: try #require(try Fixture.segmentFiles(in: directory)["tabs"]?.first))
+            #expect(lines == [Fixture.line(seq: 0, events: first.events), Fixture.line(seq: 0, events: other.events),
+                              Fixture.line(seq: 0, events: third.events), Fixture.line(seq: 1, events: first.events)])
+        }
+
+        @Test func batchDigestsTellRedeliveriesFromConflicts() {
+            var digests = BatchDigests()
+            let a = BatchDigests.digest(Array("[1]".utf8)), b = BatchDigests.digest(Array("[2]".utf8))
+            #expect(a != b && a != 0 && b != 0)
+            #expect(BatchDigests.digest(Array("[1]".utf8)) == a)
+            for seq in [5, 1, 3, 2, 4, 10, 8, 9, 7, 6] {
+                #expect(digests.match(seq: seq, digest: a) == .new)
+                digests.insert(seq: seq, digest: a)
+            }
+            #expect(digests.sparseCount == 0, "seqs near the first one stay in the dense array")
+            #expect((1...10).allSatisfy { digests.match(seq: $0, digest: a) == .identical })
+            #expect(digests.match(seq: 3, digest: b) == .conflicting)
+            digests.insert(seq: 3, digest: b)
+            #expect(digests.match(seq: 3, digest: b) == .identical && digests.match(seq: 3, digest: a) == .identical)
+            #expect(digests.match(seq: 0, digest: a) == .new && digests.match(seq: 11, digest: a) == .new)
+            digests.insert(seq: 100_000, digest: a)  // far beyond: the dictionary, not 100 000 slots
+            digests.insert(seq: -400, digest: b)
+            #expect(digests.match(seq: 100_000, digest: a) == .identical && digests.match(seq: 100_000, digest: b) == .conflicting)
+            #expect(digests.match(seq: -400, digest: b) == .identical && digests.sparseCount == 3)
+            #expect(digests.match(seq: 50, digest: a) == .new)
         }
 
         @Test func fileNamesRoundTrip() throws {
