@@ -76,6 +76,7 @@ let package = Package(
             dependencies: [
                 "CHiredis", "Core",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -84,7 +85,10 @@ let package = Package(
         .target(name: "Gzip", dependencies: ["CZlib", "Core"], swiftSettings: swiftSettings),
         .target(
             name: "Curl",
-            dependencies: ["CCurl", "Core", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CCurl", "Core", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -93,6 +97,7 @@ let package = Package(
                 "Curl", "Core",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -205,16 +210,30 @@ let package = Package(
         ),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "KafkaTests",
+            dependencies: [
+                "Kafka", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "RedisTests",
-            dependencies: ["Redis", "TestSupport", .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: [
+                "Redis", "TestSupport", .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "GzipTests", dependencies: ["Gzip", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CurlTests",
-            dependencies: ["Curl", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "Curl", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

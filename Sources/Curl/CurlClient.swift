@@ -1,4 +1,7 @@
 import CCurl
+import Core
+import Foundation
+import ServiceLifecycle
 
 /// A small, blocking-free HTTP client over libcurl.
 ///
@@ -9,8 +12,10 @@ import CCurl
 ///
 /// Any HTTP status is a ``CurlResponse``; ``CurlError`` means no complete response arrived.
 /// Cancelling the calling task aborts its transfer (throwing `CancellationError`).
-/// Call ``shutdown()`` when done (deinit does it too).
-public final class CurlClient: Sendable {
+/// Run it in a `ServiceGroup` (``run()`` closes it at graceful shutdown), or call ``close()`` when
+/// done. Dropping the last reference shuts the pool down on a thread of its own, never blocking the
+/// releasing thread.
+public final class CurlClient: Service, Sendable {
     private let pool: WorkerPool
 
     public init(configuration: CurlClientConfiguration = .init()) {
@@ -20,7 +25,20 @@ public final class CurlClient: Sendable {
     }
 
     deinit {
-        pool.shutdown()
+        let pool = pool
+        Thread.detachNewThread { pool.shutdown() }
+    }
+
+    /// Waits for graceful shutdown, then ``close()``s the client.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await close()
+    }
+
+    /// ``shutdown()`` on a thread of its own: the caller suspends, no pool thread blocks.
+    public func close() async {
+        let pool = pool
+        _ = try? await BlockingWork.run(thread: "curl-close") { pool.shutdown() }
     }
 
     /// Performs `request`, putting the body into `sink`.
@@ -82,8 +100,9 @@ public final class CurlClient: Sendable {
         return (head, body)
     }
 
-    /// Fails queued requests, aborts running ones and joins the worker threads. Idempotent.
-    /// Later requests fail with ``CurlError`` code `curl_client_shut_down`.
+    /// Fails queued requests, aborts running ones and joins the worker threads (blocking: from async
+    /// code call ``close()``). Idempotent. Later requests fail with ``CurlError`` code
+    /// `curl_client_shut_down`.
     public func shutdown() {
         pool.shutdown()
     }

@@ -223,6 +223,17 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// The partition's high watermark as the consumer's last fetch reported it (no broker request,
+    /// does not block); nil before a fetch of the partition reported one.
+    public func cachedHighWatermark(_ partition: KafkaTopicPartition) -> Int64? {
+        let high = try? client.withHandle { rk -> Int64? in
+            var low: Int64 = -1, high: Int64 = -1
+            let error = rd_kafka_get_watermark_offsets(rk, partition.topic, partition.partition, &low, &high)
+            return error == RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0 ? high : nil
+        }
+        return high ?? nil
+    }
+
     /// The partitions currently assigned to this consumer.
     public func assignment() throws -> [KafkaTopicPartition] {
         try client.withHandle { rk in

@@ -39,14 +39,21 @@ final class RdKafkaClient: Sendable {
     /// Refuses new users, waits for current ones to return, then calls `rd_kafka_destroy`.
     /// Blocks: call it on a ``WorkerThread``. Idempotent.
     func destroy() {
+        _ = destroyIfLive()
+    }
+
+    /// ``destroy()``, returning whether this call destroyed the handle (false if it was already).
+    @discardableResult
+    func destroyIfLive() -> Bool {
         let alreadyDestroyed = state.withLock { state -> Bool in
             defer { state.destroyed = true }
             return state.destroyed
         }
-        guard !alreadyDestroyed else { return }
+        guard !alreadyDestroyed else { return false }
         while state.withLock({ $0.users }) > 0 {
             usleep(1_000)
         }
         rd_kafka_destroy(handle.pointer)
+        return true
     }
 }

@@ -76,7 +76,7 @@ public final class BatchProcessor: Service, Sendable {
         do {
             try await withGracefulShutdownHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { [self] in await reportLag() }
+                    group.addTask { [self] in await reportLag(consumer) }
                     defer { group.cancelAll() }
                     try await loop.run()
                 }
@@ -154,15 +154,14 @@ public final class BatchProcessor: Service, Sendable {
         spooled.withLock { $0[partition] = nil }
     }
 
-    /// Every 10 s: consumer lag per assigned partition (high watermark minus the next committed
-    /// offset) and the spool's size.
-    private func reportLag() async {
-        let admin = KafkaAdmin(bootstrapServers: configuration.brokers, logger: logger)
+    /// Every 10 s: consumer lag per assigned partition (the high watermark the consumer's last fetch
+    /// reported, minus the next committed offset; no broker request) and the spool's size.
+    private func reportLag(_ consumer: KafkaConsumer) async {
         while !Task.isCancelled {
             let assignment = self.assignment
             let positions = self.positions.withLock { $0 }
             for partition in assignment {
-                guard let (_, high) = try? await admin.watermarks(topic: partition.topic, partition: partition.partition) else { continue }
+                guard let high = consumer.cachedHighWatermark(partition) else { continue }
                 let next = positions[partition] ?? 0
                 metrics.lag(partition, max(high - next, 0))
             }

@@ -1,4 +1,6 @@
+import Core
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// A pooled, pipelining Redis client over hiredis.
@@ -12,8 +14,10 @@ import Synchronization
 /// Blocking commands (`BLPOP`, `XREAD BLOCK`) hold a connection (and what is queued behind it) for
 /// as long as they block: give them a client of their own.
 ///
-/// Call ``shutdown()`` when done; it fails queued work with ``RedisError/Kind/closed``.
-public final class RedisClient: Sendable {
+/// Run it in a `ServiceGroup` (``run()`` closes it at graceful shutdown), or call ``close()`` when
+/// done; queued work then fails with ``RedisError/Kind/closed``. Dropping the last reference closes
+/// the connections without waiting for their threads.
+public final class RedisClient: Service, Sendable {
     /// The configuration the client was created with.
     public let configuration: RedisConfiguration
     private let logger: Logger
@@ -79,9 +83,20 @@ public final class RedisClient: Sendable {
         }
     }
 
+    /// Waits for graceful shutdown, then ``close()``s the client.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await close()
+    }
+
+    /// ``shutdown()`` on a thread of its own: the caller suspends, no pool thread blocks.
+    public func close() async {
+        _ = try? await BlockingWork.run(thread: "redis-close") { [self] in shutdown() }
+    }
+
     /// Fails queued and in-flight work with ``RedisError/Kind/closed``, closes the connections and
     /// waits for their threads to exit. Later calls (and later commands, which throw `.closed`) are
-    /// harmless. Blocks briefly: call it at the end of the service's life, not in a hot path.
+    /// harmless. Blocks briefly: from async code call ``close()``.
     public func shutdown() {
         let first = isShutDown.withLock { done in
             defer { done = true }

@@ -2,6 +2,7 @@ import Crypto
 import Curl
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// An S3 client over libcurl (``CurlClient``) with our own SigV4 signer.
 ///
@@ -9,17 +10,28 @@ import Logging
 /// `UNSIGNED-PAYLOAD` when configured), retried with exponential backoff and full jitter on
 /// transport failures, 5xx, `SlowDown`, `RequestTimeout` and `InternalError`, and never retried on
 /// other 4xx errors, which surface at once as ``S3Error`` with S3's message.
-public final class S3Client: Sendable {
+///
+/// Run it in a `ServiceGroup`: at graceful shutdown ``run()`` closes the curl client it created
+/// (one passed in belongs to the caller).
+public final class S3Client: Service, Sendable {
     public let configuration: S3Configuration
     let signer: SigV4Signer
     let http: CurlClient
     let logger: Logger
+    private let ownsHTTP: Bool
 
     public init(configuration: S3Configuration, credentials: AWSCredentials, logger: Logger, http: CurlClient? = nil) {
         self.configuration = configuration
         self.signer = SigV4Signer(credentials: credentials, region: configuration.region, service: "s3")
         self.http = http ?? CurlClient()
+        self.ownsHTTP = http == nil
         self.logger = logger
+    }
+
+    /// Waits for graceful shutdown, then closes the curl client this S3 client created.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        if ownsHTTP { await http.close() }
     }
 
     var accessKeyID: String { signer.credentials.accessKeyID }

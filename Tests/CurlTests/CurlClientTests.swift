@@ -1,5 +1,7 @@
 import Curl
 import Foundation
+import Logging
+import ServiceLifecycle
 import Synchronization
 import Testing
 import TestSupport
@@ -154,6 +156,23 @@ struct CurlClientTests {
         #expect(second.body == Array("hello".utf8))
         #expect(second.newConnections == 0)
         #expect(third.newConnections == 0)
+    }
+
+    @Test func runsAsAServiceAndClosesAtGracefulShutdown() async throws {
+        let client = CurlClient()
+        let url = CurlTestSupport.objectURL("service")
+        let group = ServiceGroup(configuration: .init(services: [.init(service: client)], logger: Logger(label: "curl.tests")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let put = try await client.execute(CurlRequest(method: "PUT", url: url, body: .bytes(Array("up".utf8))))
+            #expect(put.status == 201)
+            _ = try await client.execute(CurlRequest(method: "DELETE", url: url))
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        let error = await #expect(throws: CurlError.self) { _ = try await client.execute(CurlRequest(method: "GET", url: url)) }
+        #expect(error?.code == "curl_client_shut_down")
+        await client.close()  // idempotent
     }
 
     @Test func timesOutAgainstAServerThatNeverAnswers() async throws {

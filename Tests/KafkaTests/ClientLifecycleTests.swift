@@ -1,5 +1,7 @@
 import Foundation
 import Kafka
+import Logging
+import ServiceLifecycle
 import Testing
 import TestSupport
 
@@ -42,6 +44,57 @@ extension KafkaIntegrationTests {
             }
             #expect(error?.kind == .messageTooLarge)
             await producer.shutdown()
+        }
+
+        @Test("one long-lived admin handle serves concurrent calls, runs as a service and refuses calls once shut down")
+        func longLivedAdmin() async throws {
+            let admin = try KafkaAdminClient(bootstrapServers: KafkaTest.brokers, logger: KafkaTest.logger)
+            try await KafkaTest.withTopic("kafka-admin-client", partitions: 2) { topic in
+                try await admin.createTopic(topic, partitions: 2)  // already exists: fine
+                let counts = try await withThrowingTaskGroup(of: Int32.self) { group in
+                    for _ in 0..<20 { group.addTask { try await admin.partitionCount(topic: topic) } }
+                    return try await group.reduce(into: [Int32]()) { $0.append($1) }
+                }
+                #expect(counts == Array(repeating: 2, count: 20))
+                let marks = try await admin.watermarks(topic: topic, partition: 1)
+                #expect(marks.low == 0 && marks.high == 0)
+                let missing = await #expect(throws: KafkaError.self) { _ = try await admin.partitionCount(topic: TestStack.uniqueName("absent")) }
+                #expect(missing?.kind == .unknownTopicOrPartition)
+            }
+            // Under a ServiceGroup: graceful shutdown closes the handle.
+            let group = ServiceGroup(configuration: .init(services: [.init(service: admin)], logger: KafkaTest.logger))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                try await Task.sleep(for: .milliseconds(100))
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            let closed = await #expect(throws: KafkaError.self) { _ = try await admin.partitionCount(topic: "any") }
+            #expect(closed?.kind == .closed)
+            await admin.shutdown()  // idempotent
+        }
+
+        @Test("the consumer's cached high watermark follows what its fetches saw, without a broker request")
+        func cachedHighWatermark() async throws {
+            try await KafkaTest.withTopic("kafka-watermark", partitions: 1) { topic in
+                let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: KafkaTest.brokers), logger: KafkaTest.logger)
+                for index in 0..<25 { try await producer.send(KafkaOutgoingMessage(topic: topic, key: nil, value: KafkaTest.bytes("w\(index)"))) }
+                await producer.shutdown()
+                let consumer = try KafkaConsumer(
+                    configuration: KafkaTest.consumerConfiguration(group: TestStack.uniqueName("kafka-watermark"), topic: topic),
+                    logger: KafkaTest.logger)
+                let partition = KafkaTopicPartition(topic: topic, partition: 0)
+                #expect(consumer.cachedHighWatermark(partition) == nil, "nothing fetched yet")
+                var read = 0
+                let deadline = ContinuousClock.now + .seconds(30)
+                while read < 25, ContinuousClock.now < deadline {
+                    read += try await consumer.poll(maxMessages: 64, timeout: .milliseconds(500)).count
+                }
+                #expect(read == 25)
+                #expect(consumer.cachedHighWatermark(partition) == 25)
+                await consumer.close()
+                #expect(consumer.cachedHighWatermark(partition) == nil, "closed")
+            }
         }
 
         @Test("admin: partition count, watermarks, committed offset of an unknown group")

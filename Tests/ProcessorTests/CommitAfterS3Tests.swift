@@ -147,6 +147,15 @@ struct CommitAfterS3Tests {
                 #expect(try await ProcessorStack.waitCommitted(group: group, topic: topic, ends: ends, timeout: .seconds(90)), "\(processor.log.suffix(1500))")
                 #expect(try ProcessorS3OutageTests.metric("replayd_processor_records_total{result=\"conflict\"}", port: port) == 5)
                 #expect(try ProcessorS3OutageTests.metric("replayd_processor_records_total{result=\"duplicate\"}", port: port) == 10)
+                // Lag comes from the consumer's own fetch state (reported every 10 s): 0 on both partitions.
+                var lagLines: [Substring] = []
+                let lagDeadline = ContinuousClock.now + .seconds(25)
+                while lagLines.count < 2, ContinuousClock.now < lagDeadline {
+                    try await Task.sleep(for: .seconds(1))
+                    lagLines = try shell("curl -s http://127.0.0.1:\(port)/metrics").output.split(separator: "\n")
+                        .filter { $0.hasPrefix("replayd_processor_lag{") && $0.contains(topic) }
+                }
+                #expect(lagLines.count == 2 && lagLines.allSatisfy { $0.hasSuffix(" 0") || $0.hasSuffix(" 0.0") }, "\(lagLines)")
                 processor.stop()
 
                 let environment = ["REPLAYD_KAFKA_TOPIC": topic, "REPLAYD_KAFKA_DLQ_TOPIC": deadLetters, "REPLAYD_LOG_LEVEL": "error"]

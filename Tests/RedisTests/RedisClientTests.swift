@@ -1,4 +1,5 @@
 import Redis
+import ServiceLifecycle
 import Testing
 import TestSupport
 
@@ -18,6 +19,20 @@ extension RedisIntegrationTests {
             #expect(empty == .status("OK"))
             #expect(try await client.send(RedisCommand(rawArguments: [Array("GET".utf8), key])) == .bulk([]))
             _ = try await client.send(RedisCommand(rawArguments: [Array("DEL".utf8), key]))
+        }
+
+        @Test func runsAsAServiceAndClosesAtGracefulShutdown() async throws {
+            let client = RedisFixture.client()
+            let group = ServiceGroup(configuration: .init(services: [.init(service: client)], logger: RedisFixture.logger))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                try await client.ping()
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            let error = await #expect(throws: RedisError.self) { try await client.ping() }
+            #expect(error?.kind == .closed)
+            await client.close()  // idempotent
         }
 
         @Test func repliesOfEveryType() async throws {

@@ -36,7 +36,6 @@ struct InstallsCommand: AsyncParsableCommand {
             let logger = Logger(label: "replayd.installs")
             let campaignID = UUID(uuidString: campaign)!
             let redis = RedisClient(configuration: config.redis, logger: logger)
-            defer { redis.shutdown() }
             // No reachability check: with PostgreSQL down the status still comes from Redis.
             let postgres = PostgresClient(configuration: config.postgres.clientConfiguration, backgroundLogger: logger)
             let tracker = InstallTracker(redis: redis, postgres: postgres, configuration: config.tracker, logger: logger)
@@ -48,6 +47,7 @@ struct InstallsCommand: AsyncParsableCommand {
                 let from = fromText.flatMap(UTCDay.init(iso:)) ?? to.adding(days: -29)
                 return try await tracker.status(campaignID: campaignID, from: from, to: to, silentDays: silentDays)
             }
+            await redis.close()
             if json {
                 print(String(decoding: try InstallStatus.jsonEncoder().encode(status), as: UTF8.self))
             } else {

@@ -21,11 +21,12 @@ enum Component: String, CaseIterable, Sendable {
     case collector, processor, tracker, playback
 }
 
-/// Builds the clients a process shares between its components and runs them in one `ServiceGroup`
-/// with graceful shutdown on SIGTERM/SIGINT. Services stop in reverse order of start: the HTTP server
-/// stops accepting and drains first; then the Kafka producer flushes; then the Processor finishes,
-/// stores and commits its offsets and leaves the group; then the uploader closes the spool's segments
-/// and uploads them; the Postgres pool closes last.
+/// Builds the clients a process shares between its components (one of each: PostgreSQL, Redis, S3,
+/// Kafka admin) and runs them and the components in one `ServiceGroup` with graceful shutdown on
+/// SIGTERM/SIGINT. Services stop in reverse order of start: the HTTP server stops accepting and
+/// drains first; then the Kafka producer flushes; then the Processor finishes, stores and commits its
+/// offsets and leaves the group; then the uploader closes the spool's segments and uploads them; the
+/// clients close last.
 struct ServiceRuntime: Sendable {
     let configuration: ReplaydConfiguration
     let logger: Logger
@@ -42,14 +43,25 @@ struct ServiceRuntime: Sendable {
     }
 
     func run() async throws {
-        var services: [any Service] = [postgres]
+        // Clients first: the group stops services in reverse order, so they close after their users.
+        var services: [any Service] = [postgres, redis]
         var checks: [ReadinessCheck] = [postgresCheck]
         let router = Router(context: IngestRequestContext.self)
         let campaigns = campaignCache()
+        // One client of each kind per process, shared by the components that need it.
+        let s3 = components.contains(.processor) || components.contains(.playback) ? try configuration.makeS3Client(logger: logger) : nil
+        if let s3 { services.append(s3) }
+        var admin: KafkaAdminClient?
+        if components.contains(.collector) || components.contains(.processor) {
+            let client = try KafkaAdminClient(bootstrapServers: configuration.kafka.brokers, logger: logger)
+            services.append(client)
+            admin = client
+            await ensureTopic(configuration.kafka.batchesTopic, partitions: configuration.kafka.partitions, admin: client)
+        }
 
-        if components.contains(.processor) {
-            services += try await processorServices()
-            checks.append(kafkaCheck)
+        if components.contains(.processor), let s3, let admin {
+            services += try await processorServices(s3: s3, admin: admin)
+            checks.append(kafkaCheck(admin))
         }
         if components.contains(.tracker) {
             let tracker = InstallTracker(redis: redis, postgres: postgres, configuration: configuration.tracker, logger: logger)
@@ -58,17 +70,13 @@ struct ServiceRuntime: Sendable {
                 .register(on: router)
             services.append(tracker)
         }
-        if components.contains(.playback) {
+        if components.contains(.playback), let s3 {
             PlaybackRoutes<IngestRequestContext>(
                 configuration: configuration.playback, tokens: AnalystTokenStore(client: postgres, logger: logger),
-                sessions: SessionStore(client: postgres, logger: logger), s3: try configuration.makeS3Client(logger: logger),
-                logger: logger
+                sessions: SessionStore(client: postgres, logger: logger), s3: s3, logger: logger
             ).register(on: router)
         }
-        if components.contains(.collector) || components.contains(.processor) {
-            await ensureTopic(configuration.kafka.batchesTopic, partitions: configuration.kafka.partitions)
-        }
-        if components.contains(.collector) {
+        if components.contains(.collector), let admin {
             var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: configuration.kafka.brokers)
             producerConfiguration.messageTimeout = configuration.kafka.messageTimeout
             producerConfiguration.linger = configuration.kafka.linger
@@ -80,7 +88,7 @@ struct ServiceRuntime: Sendable {
                 publisher: BatchPublisher(producer: producer, topic: configuration.kafka.batchesTopic)
             ).register(on: router)
             services.append(producer)
-            checks += [redisCheck, kafkaCheck]
+            checks += [redisCheck, kafkaCheck(admin)]
         }
 
         OperationalRoutes(checks: Self.unique(checks), registry: Observability.registry).register(on: router)
@@ -92,7 +100,6 @@ struct ServiceRuntime: Sendable {
 
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        defer { redis.shutdown() }
         logger.info("replayd starting", metadata: [
             "components": "\(components.map(\.rawValue).sorted().joined(separator: ","))",
             "http": "\(configuration.http.host):\(configuration.http.port)",
@@ -101,14 +108,13 @@ struct ServiceRuntime: Sendable {
     }
 
     /// Spool, segment uploader and the consumer-group processor.
-    private func processorServices() async throws -> [any Service] {
-        let s3 = try configuration.makeS3Client(logger: logger)
+    private func processorServices(s3: S3Client, admin: KafkaAdminClient) async throws -> [any Service] {
         let spool = try Spool(configuration: configuration.spool, logger: logger)
         let uploader = SegmentUploader(spool: spool, s3: s3, postgres: postgres, configuration: configuration.uploader,
                                        logger: logger)
         let processorConfiguration = configuration.processor
         try processorConfiguration.validate()
-        await ensureTopic(configuration.kafka.deadLetterTopic, partitions: 1)
+        await ensureTopic(configuration.kafka.deadLetterTopic, partitions: 1, admin: admin)
         let campaigns = CampaignDirectory(store: CampaignStore(client: postgres, logger: logger),
                                           ttl: processorConfiguration.campaignCacheTTL)
         let processor = BatchProcessor(configuration: processorConfiguration, spool: spool, campaigns: campaigns, logger: logger)
@@ -117,8 +123,7 @@ struct ServiceRuntime: Sendable {
 
     /// Creates `topic` when the brokers do not have it (best effort: with the brokers down, the
     /// readiness check reports it and producing answers 503 until they are back).
-    private func ensureTopic(_ topic: String, partitions: Int32) async {
-        let admin = KafkaAdmin(bootstrapServers: configuration.kafka.brokers, logger: logger)
+    private func ensureTopic(_ topic: String, partitions: Int32, admin: KafkaAdminClient) async {
         guard (try? await admin.partitionCount(topic: topic)) == nil else { return }
         do {
             try await admin.createTopic(topic, partitions: partitions)
@@ -149,12 +154,9 @@ struct ServiceRuntime: Sendable {
         return ReadinessCheck(name: "redis") { try await redis.ping() }
     }
 
-    private var kafkaCheck: ReadinessCheck {
-        let configuration = configuration, logger = logger
-        return ReadinessCheck(name: "kafka") {
-            let admin = KafkaAdmin(bootstrapServers: configuration.kafka.brokers, logger: logger)
-            _ = try await admin.partitionCount(topic: configuration.kafka.batchesTopic)
-        }
+    private func kafkaCheck(_ admin: KafkaAdminClient) -> ReadinessCheck {
+        let topic = configuration.kafka.batchesTopic
+        return ReadinessCheck(name: "kafka") { _ = try await admin.partitionCount(topic: topic) }
     }
 
     private static func unique(_ checks: [ReadinessCheck]) -> [ReadinessCheck] {

@@ -1,0 +1,98 @@
+import CRdKafka
+
+/// The admin requests, each run with a live handle on a thread that may block; shared by the
+/// short-lived ``KafkaAdmin`` and the long-lived ``KafkaAdminClient``.
+enum AdminOperation {
+    /// Client properties every admin handle gets (besides `bootstrap.servers`).
+    static let properties = [("client.id", "replayd-admin"), ("allow.auto.create.topics", "false")]
+
+    static func createTopic(_ rk: OpaquePointer, _ name: String, partitions: Int32, replicationFactor: Int16, timeout: Int32) throws {
+        var errorText = [CChar](repeating: 0, count: 512)
+        guard let topic = rd_kafka_NewTopic_new(name, partitions, Int32(replicationFactor), &errorText, errorText.count) else {
+            throw KafkaError.configuration("topic \(name): \(RdKafkaConfiguration.text(errorText))")
+        }
+        defer { rd_kafka_NewTopic_destroy(topic) }
+        var topics: [OpaquePointer?] = [topic]
+        try runAdminRequest(rk, operation: RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout: timeout, what: "create topic \(name)",
+                            ignoring: [RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS.rawValue]) { options, queue in
+            rd_kafka_CreateTopics(rk, &topics, 1, options, queue)
+        } results: { event in
+            var count = 0
+            let results = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event), &count)
+            return (0..<count).map { rd_kafka_topic_result_error(results?[$0]) }
+        }
+    }
+
+    static func deleteTopic(_ rk: OpaquePointer, _ name: String, timeout: Int32) throws {
+        guard let topic = rd_kafka_DeleteTopic_new(name) else {
+            throw KafkaError.configuration("topic \(name)")
+        }
+        defer { rd_kafka_DeleteTopic_destroy(topic) }
+        var topics: [OpaquePointer?] = [topic]
+        try runAdminRequest(rk, operation: RD_KAFKA_ADMIN_OP_DELETETOPICS, timeout: timeout, what: "delete topic \(name)",
+                            ignoring: [RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART.rawValue]) { options, queue in
+            rd_kafka_DeleteTopics(rk, &topics, 1, options, queue)
+        } results: { event in
+            var count = 0
+            let results = rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(event), &count)
+            return (0..<count).map { rd_kafka_topic_result_error(results?[$0]) }
+        }
+    }
+
+    /// `[low, high]`.
+    static func watermarks(_ rk: OpaquePointer, topic: String, partition: Int32, timeout: Int32) throws -> [Int64] {
+        var low: Int64 = 0
+        var high: Int64 = 0
+        let error = rd_kafka_query_watermark_offsets(rk, topic, partition, &low, &high, timeout)
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(error, context: "watermarks of \(topic)[\(partition)]")
+        }
+        return [low, high]
+    }
+
+    static func partitionCount(_ rk: OpaquePointer, topic: String, timeout: Int32) throws -> Int32 {
+        guard let handle = rd_kafka_topic_new(rk, topic, nil) else {
+            throw KafkaError.configuration("topic \(topic)")
+        }
+        defer { rd_kafka_topic_destroy(handle) }
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let error = rd_kafka_metadata(rk, 0, handle, &metadata, timeout)
+        defer { if let metadata { rd_kafka_metadata_destroy(metadata) } }
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(error, context: "metadata of \(topic)") }
+        guard let metadata, metadata.pointee.topic_cnt > 0, let entry = metadata.pointee.topics?[0] else {
+            throw KafkaError(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, context: "metadata of \(topic)")
+        }
+        if entry.err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(entry.err, context: "metadata of \(topic)") }
+        return entry.partition_cnt
+    }
+
+    /// Sends one admin request and checks the per-item results, treating `ignoring` as success.
+    private static func runAdminRequest(
+        _ rk: OpaquePointer,
+        operation: rd_kafka_admin_op_t,
+        timeout: Int32,
+        what: String,
+        ignoring: Set<Int32>,
+        send: (OpaquePointer?, OpaquePointer?) -> Void,
+        results: (OpaquePointer) -> [rd_kafka_resp_err_t]
+    ) throws {
+        let queue = rd_kafka_queue_new(rk)
+        defer { rd_kafka_queue_destroy(queue) }
+        let options = rd_kafka_AdminOptions_new(rk, operation)
+        defer { rd_kafka_AdminOptions_destroy(options) }
+        var errorText = [CChar](repeating: 0, count: 512)
+        _ = rd_kafka_AdminOptions_set_request_timeout(options, timeout, &errorText, errorText.count)
+        _ = rd_kafka_AdminOptions_set_operation_timeout(options, timeout, &errorText, errorText.count)
+
+        send(options, queue)
+        guard let event = rd_kafka_queue_poll(queue, timeout + 1_000) else {
+            throw KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, context: what)
+        }
+        defer { rd_kafka_event_destroy(event) }
+        let error = rd_kafka_event_error(event)
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(error, context: what) }
+        for result in results(event) where result != RD_KAFKA_RESP_ERR_NO_ERROR && !ignoring.contains(result.rawValue) {
+            throw KafkaError(result, context: what)
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import CRdKafka
+import Logging
+import ServiceLifecycle
+
+/// One long-lived librdkafka handle for a service's topic checks and readiness probes (instead of a
+/// new client per call). Calls may run concurrently: each blocks a thread of its own, never the
+/// cooperative pool or an event loop, and librdkafka's handle is thread-safe. Run it in the
+/// `ServiceGroup`: on graceful shutdown the handle is destroyed (off the pool) once the calls in
+/// flight returned; later calls throw ``KafkaError/Kind/closed``.
+public final class KafkaAdminClient: Service, Sendable {
+    public let bootstrapServers: String
+    /// Upper bound for each broker request.
+    public let timeout: Duration
+    private let client: RdKafkaClient
+    private let context: ClientContext
+
+    public init(bootstrapServers: String, timeout: Duration = .seconds(10), logger: Logger) throws {
+        self.bootstrapServers = bootstrapServers
+        self.timeout = timeout
+        context = ClientContext(logger: logger)
+        let rk: OpaquePointer
+        do {
+            rk = try RdKafkaConfiguration.makeClient(
+                type: RD_KAFKA_PRODUCER, properties: [("bootstrap.servers", bootstrapServers)] + AdminOperation.properties, context: context)
+        } catch {
+            RdKafkaConfiguration.releaseContext(context)
+            throw error
+        }
+        client = RdKafkaClient(rk)
+    }
+
+    /// Creates `name`; succeeds if it already exists (whatever its partition count).
+    public func createTopic(_ name: String, partitions: Int32, replicationFactor: Int16 = 1) async throws {
+        let timeout = timeout.rdkafkaMilliseconds
+        try await call("create-topic") { rk in
+            try AdminOperation.createTopic(rk, name, partitions: partitions, replicationFactor: replicationFactor, timeout: timeout)
+        }
+    }
+
+    /// How many partitions `topic` has; throws `unknownTopicOrPartition` if it does not exist.
+    public func partitionCount(topic: String) async throws -> Int32 {
+        let timeout = timeout.rdkafkaMilliseconds
+        return try await call("metadata") { rk in try AdminOperation.partitionCount(rk, topic: topic, timeout: timeout) }
+    }
+
+    /// The partition's low and high watermarks, asked of the broker.
+    public func watermarks(topic: String, partition: Int32) async throws -> (low: Int64, high: Int64) {
+        let timeout = timeout.rdkafkaMilliseconds
+        let offsets = try await call("watermarks") { rk in
+            try AdminOperation.watermarks(rk, topic: topic, partition: partition, timeout: timeout)
+        }
+        return (offsets[0], offsets[1])
+    }
+
+    /// Waits for graceful shutdown, then destroys the handle.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await shutdown()
+    }
+
+    /// Destroys the handle once the calls in flight returned (on a thread of its own). Idempotent.
+    public func shutdown() async {
+        let client = client, context = context
+        _ = try? await WorkerThread.runDetached(name: "kafka-admin-close") {
+            if client.destroyIfLive() { RdKafkaConfiguration.releaseContext(context) }
+        }
+    }
+
+    private func call<T: Sendable>(_ name: String, _ body: @escaping @Sendable (OpaquePointer) throws -> T) async throws -> T {
+        let client = client
+        return try await WorkerThread.runDetached(name: "kafka-admin-" + name) { try client.withHandle(body) }
+    }
+}
