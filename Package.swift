@@ -183,7 +183,7 @@ let package = Package(
         .target(
             name: "Playback",
             dependencies: [
-                "Core", "S3", "Gzip", "Database",
+                "Core", "S3", "Gzip", "Database", "HTTPSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

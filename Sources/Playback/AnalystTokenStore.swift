@@ -1,3 +1,4 @@
+import HTTPSupport
 import Core
 import Database
 import Foundation

@@ -1,4 +1,5 @@
 import Core
+import HTTPSupport
 import HTTPTypes
 
 /// A refusal or failure of a playback request: the HTTP status, a stable `code` and a message that
@@ -9,18 +10,12 @@ import HTTPTypes
 /// `token_expired` and `link_expired` (401), `public_key_not_allowed` (401: a campaign's `pk_` key
 /// was sent), `forbidden_campaign` (403: the credential is limited to another campaign),
 /// `session_not_found` / `campaign_not_found` (404), `ambiguous_session` / `invalid_parameter` (400),
-/// `presign_disabled` (404), `unavailable` (503: Postgres or S3 failed; retry).
-public struct PlaybackError: UserFacingError, Equatable {
-    public var status: HTTPResponse.Status
-    public var code: String
-    public var message: String
+/// `presign_disabled` (404), `unavailable` (503 with `Retry-After`: Postgres or S3 failed; retry).
+/// The one HTTP error model (`APIError`, as the Collector's and the Tracker's); these are its
+/// playback answers.
+public typealias PlaybackError = APIError
 
-    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
-        self.status = status
-        self.code = code
-        self.message = message
-    }
-
+extension APIError {
     static let bearerHint = "send an analyst token as `Authorization: Bearer rat_…` (create one with `replayd token create --name …`) or open a signed link from `replayd sessions link`"
 
     static func unauthorized(_ reason: String) -> Self {
@@ -59,7 +54,4 @@ public struct PlaybackError: UserFacingError, Equatable {
         Self(.badRequest, "invalid_parameter", "\(name) \(problem)")
     }
 
-    static func unavailable(_ what: String) -> Self {
-        Self(.serviceUnavailable, "unavailable", "\(what); retry in a few seconds")
-    }
 }

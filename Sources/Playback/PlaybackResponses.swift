@@ -1,4 +1,5 @@
 import Foundation
+import HTTPSupport
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -25,8 +26,8 @@ enum PlaybackResponses {
     }
 
     static func error(_ error: PlaybackError) -> Response {
-        var response = json("{\"error\":{\"code\":\(string(error.code)),\"message\":\(string(error.message))}}",
-                            status: error.status)
+        var response = APIResponses.error(error)
+        response.headers[.cacheControl] = "private, no-store"
         if error.status == .unauthorized {
             response.headers[.wwwAuthenticate] = "Bearer realm=\"replayd\""
         }
@@ -54,7 +55,4 @@ enum PlaybackResponses {
         return response
     }
 
-    static func string(_ text: String) -> String {
-        String(decoding: (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8), as: UTF8.self)
-    }
 }

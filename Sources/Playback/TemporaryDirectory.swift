@@ -1,3 +1,4 @@
+import HTTPSupport
 import Foundation
 
 /// A private directory for one request's files, deleted by ``remove()`` or, at the latest, when the

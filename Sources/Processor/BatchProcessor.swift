@@ -4,7 +4,6 @@ import Kafka
 import Metrics
 import Logging
 import ServiceLifecycle
-import Synchronization
 import Uploader
 
 /// The Processor: a member of the consumer group on ``ProcessorConfiguration/topic`` that moves
@@ -32,16 +31,7 @@ public final class BatchProcessor: Service, Sendable {
     private let campaigns: CampaignDirectory
     private let logger: Logger
     private let metrics = ProcessorMetrics()
-    private let flags = Mutex(Flags())
-    private let rebalanceEvents = Mutex<[KafkaRebalanceEvent]>([])
-    private let positions = Mutex<[KafkaTopicPartition: Int64]>([:])
-    private let spooled = Mutex<[KafkaTopicPartition: Int64]>([:])
-    private let polled = Atomic<Int>(0)
-
-    private struct Flags {
-        var stop = false
-        var assignment: [KafkaTopicPartition] = []
-    }
+    private let progress = ProcessorProgress()
 
     public init(configuration: ProcessorConfiguration, spool: Spool, campaigns: CampaignDirectory, logger: Logger) {
         self.configuration = configuration
@@ -56,8 +46,13 @@ public final class BatchProcessor: Service, Sendable {
     /// offsets committed, the group left and the dead-letter producer flushed.
     public func run() async throws {
         try configuration.validate()
-        let consumer = try KafkaConsumer(configuration: configuration.consumerConfiguration, logger: logger) { [weak self] event in
-            self?.noteRebalance(event)
+        let progress = progress, metrics = metrics
+        let consumer = try KafkaConsumer(configuration: configuration.consumerConfiguration, logger: logger) { event in
+            switch event {
+            case .assigned: metrics.assigned.increment()
+            case .revoked: metrics.revoked.increment()
+            }
+            progress.noteRebalance(event)
         }
         let deadLetters: ResilientKafkaProducer
         do {
@@ -68,7 +63,7 @@ public final class BatchProcessor: Service, Sendable {
         }
         let loop = ConsumerLoop(
             configuration: configuration, consumer: consumer, spool: spool, campaigns: campaigns,
-            deadLetters: deadLetters, processor: self, logger: logger, metrics: metrics)
+            deadLetters: deadLetters, progress: progress, logger: logger, metrics: metrics)
         logger.info("Processor started", metadata: [
             "topic": "\(configuration.topic)", "group": "\(configuration.groupID)", "dlq": "\(configuration.deadLetterTopic)",
         ])
@@ -96,70 +91,29 @@ public final class BatchProcessor: Service, Sendable {
     /// Asks ``run()`` to finish: the current record completes, writes become durable, offsets are
     /// committed and the consumer leaves the group.
     public func stop() {
-        flags.withLock { $0.stop = true }
+        progress.requestStop()
     }
 
     /// The partitions currently assigned to this instance.
-    public var assignment: [KafkaTopicPartition] { flags.withLock { $0.assignment } }
-
-    var stopRequested: Bool { flags.withLock { $0.stop } }
-
-    /// Runs on the consumer's poll thread during `poll`; the loop applies the event after `poll` returned.
-    private func noteRebalance(_ event: KafkaRebalanceEvent) {
-        rebalanceEvents.withLock { $0.append(event) }
-        switch event {
-        case .assigned: metrics.assigned.increment()
-        case .revoked: metrics.revoked.increment()
-        }
-        flags.withLock { flags in
-            switch event {
-            case .assigned(let partitions): flags.assignment = Array(Set(flags.assignment).union(partitions))
-            case .revoked(let partitions): flags.assignment.removeAll { partitions.contains($0) }
-            }
-        }
-    }
-
-    func takeRebalanceEvents() -> [KafkaRebalanceEvent] {
-        rebalanceEvents.withLock { events in
-            defer { events.removeAll() }
-            return events
-        }
-    }
+    public var assignment: [KafkaTopicPartition] { progress.assignment }
 
     /// Records taken from the consumer so far (including redeliveries and those dropped at a rebalance).
-    public var recordsPolled: Int { polled.load(ordering: .relaxed) }
-
-    func countPolled(_ count: Int) {
-        polled.add(count, ordering: .relaxed)
-    }
+    public var recordsPolled: Int { progress.recordsPolled }
 
     /// Per assigned partition, the offset after the last record that is in S3 (or the dead-letter
     /// topic), with every earlier one, and whose offset was stored and sent for commit.
-    public var committedPositions: [KafkaTopicPartition: Int64] { positions.withLock { $0 } }
+    public var committedPositions: [KafkaTopicPartition: Int64] { progress.committedPositions }
 
     /// Per assigned partition, the offset after the last record that is durable in the spool or the
     /// dead-letter topic (not necessarily in S3 yet): how far processing has got.
-    public var spooledPositions: [KafkaTopicPartition: Int64] { spooled.withLock { $0 } }
-
-    func recordPosition(_ partition: KafkaTopicPartition, next offset: Int64) {
-        positions.withLock { $0[partition] = offset }
-    }
-
-    func recordSpooled(_ partition: KafkaTopicPartition, next offset: Int64) {
-        spooled.withLock { $0[partition] = offset }
-    }
-
-    func forgetPosition(_ partition: KafkaTopicPartition) {
-        positions.withLock { $0[partition] = nil }
-        spooled.withLock { $0[partition] = nil }
-    }
+    public var spooledPositions: [KafkaTopicPartition: Int64] { progress.spooledPositions }
 
     /// Every 10 s: consumer lag per assigned partition (the high watermark the consumer's last fetch
     /// reported, minus the next committed offset; no broker request) and the spool's size.
     private func reportLag(_ consumer: KafkaConsumer) async {
         while !Task.isCancelled {
-            let assignment = self.assignment
-            let positions = self.positions.withLock { $0 }
+            let assignment = progress.assignment
+            let positions = progress.committedPositions
             for partition in assignment {
                 guard let high = consumer.cachedHighWatermark(partition) else { continue }
                 let next = positions[partition] ?? 0

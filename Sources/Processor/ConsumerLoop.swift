@@ -39,7 +39,8 @@ final class ConsumerLoop {
     let spool: Spool
     let campaigns: CampaignDirectory
     let deadLetters: ResilientKafkaProducer
-    let processor: BatchProcessor
+    /// Shared with the ``BatchProcessor``: the stop request and rebalance events in, positions out.
+    let progress: ProcessorProgress
     let logger: Logger
     let metrics: ProcessorMetrics
     let policy: RetryPolicy
@@ -54,42 +55,40 @@ final class ConsumerLoop {
     private var floors: [KafkaTopicPartition: Int64] = [:]
     private var stored: [KafkaTopicPartition: Int64] = [:]
     private var lastCommitCheck = ContinuousClock.now
-    /// The newest spool write not yet known durable (tickets are ordered; waiting for the newest
-    /// covers every earlier write) and how many writes it covers.
-    private var latestTicket: SpoolTicket?
-    private var undurable = 0
+    /// Spool writes not yet known durable, and the durable group being synced (covering the last
+    /// finished record per partition).
+    private var commit: GroupCommit<[KafkaTopicPartition: KafkaMessage]>
     private var lastFlush = ContinuousClock.now
     private var flushFailures = 0
     private var flushDue: ContinuousClock.Instant?
-    /// The durable group being synced, if any.
-    private var group: DurableGroup?
     /// Set when the processor cannot go on (the spool stopped); ``run()`` throws it.
     private var fatalFailure: ProcessorError?
 
     init(configuration: ProcessorConfiguration, consumer: KafkaConsumer, spool: Spool, campaigns: CampaignDirectory,
-         deadLetters: ResilientKafkaProducer, processor: BatchProcessor, logger: Logger, metrics: ProcessorMetrics) {
+         deadLetters: ResilientKafkaProducer, progress: ProcessorProgress, logger: Logger, metrics: ProcessorMetrics) {
         self.configuration = configuration
         self.consumer = consumer
         self.spool = spool
         self.campaigns = campaigns
         self.deadLetters = deadLetters
-        self.processor = processor
+        self.progress = progress
+        commit = GroupCommit(spool: spool)
         self.logger = logger
         self.metrics = metrics
         policy = RetryPolicy(maxAttempts: configuration.maxAttempts, baseDelay: configuration.retryBaseDelay,
                              maxDelay: configuration.retryMaxDelay)
     }
 
-    /// Runs until ``BatchProcessor/stop()`` (then finishes: flush, store, commit).
+    /// Runs until ``BatchProcessor/stop()`` sets ``ProcessorProgress/stopRequested`` (then finishes: flush, store, commit).
     func run() async throws {
         while true {
-            if processor.stopRequested || Task.isCancelled { break }
+            if progress.stopRequested || Task.isCancelled { break }
             applyRebalanceEvents()
             try await flushIfDue()
             await retryDue()
             if let fatalFailure { throw fatalFailure }
             let messages = try await consumer.poll(maxMessages: configuration.maxPollRecords, timeout: pollTimeout())
-            processor.countPolled(messages.count)
+            progress.countPolled(messages.count)
             // The batch was fetched before any rebalance this poll served: drop what the revoked
             // partitions' next owner reads again from their committed offsets.
             let revoked = applyRebalanceEvents()
@@ -174,8 +173,7 @@ final class ConsumerLoop {
                 return .poison(.unknownCampaign, "no campaign has the id \(classified.campaignID.uuidString.lowercased())")
             }
             let (result, ticket) = try spool.write(classified.record)
-            latestTicket = max(latestTicket ?? ticket, ticket)
-            undurable += 1
+            commit.add(ticket)
             switch result {
             case .appended: metrics.stored.increment()
             case .duplicate: metrics.duplicate.increment()
@@ -268,7 +266,7 @@ final class ConsumerLoop {
         for (partition, queue) in retries where queue.due <= now && flushDue == nil {
             var queue = queue
             var blocked = false
-            while !queue.messages.isEmpty, !processor.stopRequested {
+            while !queue.messages.isEmpty, !progress.stopRequested {
                 if queue.pendingDeadLetter != nil {
                     if await deadLetter(&queue) { queue.advance(); continue }
                     blocked = true
@@ -311,14 +309,14 @@ final class ConsumerLoop {
         if let flushDue {
             due = flushDue <= now
         } else {
-            due = undurable >= configuration.maxUndurableRecords
-                || (now - lastFlush >= configuration.commitInterval && !(latestTicket == nil && finished.isEmpty))
+            due = commit.pending >= configuration.maxUndurableRecords
+                || (now - lastFlush >= configuration.commitInterval && !(commit.latest == nil && finished.isEmpty))
         }
-        if group == nil, now - lastCommitCheck >= configuration.commitInterval, !finishedThrough.isEmpty {
+        if !commit.isSyncing, now - lastCommitCheck >= configuration.commitInterval, !finishedThrough.isEmpty {
             commitCommittable()
         }
         do {
-            if let group, group.ticket.map(spool.isSettled) ?? true { try await finishGroup() }
+            if commit.isSyncing, commit.isSettled { try await finishGroup() }
             guard due else { return }
             if flushDue != nil {
                 // Retrying after a failure: only a durable result lets the held records go on.
@@ -350,13 +348,8 @@ final class ConsumerLoop {
     func flush(wait: Bool) async throws {
         try await finishGroup()
         lastFlush = .now
-        guard latestTicket != nil || !finished.isEmpty else { return }
-        let spool = self.spool
-        group = DurableGroup(
-            ticket: latestTicket, offsets: finished, records: undurable, started: .now,
-            sync: latestTicket.map { ticket in Task { try await spool.waitDurable(ticket) } })
-        latestTicket = nil
-        undurable = 0
+        guard commit.latest != nil || !finished.isEmpty else { return }
+        commit.seal(covering: finished)
         finished.removeAll(keepingCapacity: true)
         if wait { try await finishGroup() }
     }
@@ -364,22 +357,20 @@ final class ConsumerLoop {
     /// Waits for the durable group, then stores each partition's last finished offset in it and
     /// commits. If the spool could not make it durable, its work is put back for the next attempt.
     private func finishGroup() async throws {
-        guard let group else { return }
-        self.group = nil
-        do {
-            try await group.sync?.value
-        } catch {
-            if let ticket = group.ticket { latestTicket = max(latestTicket ?? ticket, ticket) }
-            undurable += group.records
-            for (partition, message) in group.offsets where finished[partition] == nil { finished[partition] = message }
+        let offsets: [KafkaTopicPartition: KafkaMessage]
+        switch await commit.finish() {
+        case .none:
+            return
+        case .failed(let covered, let error):
+            for (partition, message) in covered where finished[partition] == nil { finished[partition] = message }
             throw error
+        case .durable(let covered, let waited):
+            if let waited { metrics.durableWait.recordNanoseconds(RetryPolicy.nanoseconds(waited)) }
+            offsets = covered
         }
-        if group.sync != nil {
-            metrics.durableWait.recordNanoseconds(RetryPolicy.nanoseconds(group.started.duration(to: .now)))
-        }
-        for (partition, message) in group.offsets {
+        for (partition, message) in offsets {
             finishedThrough[partition] = max(finishedThrough[partition] ?? message.offset, message.offset)
-            processor.recordSpooled(partition, next: finishedThrough[partition]! + 1)
+            progress.recordSpooled(partition, next: finishedThrough[partition]! + 1)
         }
         commitCommittable()
     }
@@ -400,7 +391,7 @@ final class ConsumerLoop {
             do {
                 try consumer.storeOffset(partition, next: next)
                 stored[partition] = next
-                processor.recordPosition(partition, next: next)
+                progress.recordPosition(partition, next: next)
                 advanced = true
             } catch {
                 logger.debug("Not storing offset \(next) for \(partition) (no longer assigned): \(error)")
@@ -445,18 +436,18 @@ final class ConsumerLoop {
     @discardableResult
     private func applyRebalanceEvents() -> Set<KafkaTopicPartition> {
         var revoked: Set<KafkaTopicPartition> = []
-        for event in processor.takeRebalanceEvents() {
+        for event in progress.takeRebalanceEvents() {
             switch event {
             case .revoked(let partitions):
                 revoked.formUnion(partitions)
                 for partition in partitions {
                     retries[partition] = nil
                     finished[partition] = nil
-                    group?.offsets[partition] = nil
+                    commit.updateCovered { $0[partition] = nil }
                     finishedThrough[partition] = nil
                     floors[partition] = nil
                     stored[partition] = nil
-                    processor.forgetPosition(partition)
+                    progress.forgetPosition(partition)
                 }
                 // Upload what the revoked partitions hold now; the next owner re-reads from their
                 // committed offsets and de-duplication absorbs the overlap.
@@ -475,14 +466,4 @@ final class ConsumerLoop {
         metrics.pausedPartitions.record(retries.count)
         return revoked
     }
-}
-
-/// Spool writes being made durable while the loop goes on, and the offsets they cover.
-private struct DurableGroup {
-    /// The newest write in the group (`nil` when it only finished dead-lettered records).
-    var ticket: SpoolTicket?
-    var offsets: [KafkaTopicPartition: KafkaMessage]
-    var records: Int
-    var started: ContinuousClock.Instant
-    var sync: Task<Void, any Error>?
 }

@@ -1,33 +1,32 @@
 import Uploader
 
-/// Durable groups the way the Processor makes them (benchmarks use it so that "spool alone" and
-/// "processor" pay the same durability): every `groupSize` writes become a group that the spool
-/// syncs while appending goes on; a new group first waits for the previous one (one in flight).
+/// Durable groups the way the Processor makes them (``GroupCommit``; benchmarks use it so that
+/// "spool alone" and "processor" pay the same durability): every `groupSize` writes become a group
+/// that the spool syncs while appending goes on; a new group first waits for the previous one.
 struct PipelinedDurability {
-    let spool: Spool
     let groupSize: Int
-    private var writes = 0
-    private var latest: SpoolTicket?
-    private var inFlight: Task<Void, any Error>?
+    private var commit: GroupCommit<Void>
 
     init(spool: Spool, groupSize: Int) {
-        self.spool = spool
         self.groupSize = groupSize
+        commit = GroupCommit(spool: spool)
     }
 
     mutating func wrote(_ ticket: SpoolTicket) async throws {
-        latest = ticket
-        writes += 1
-        guard writes % groupSize == 0 else { return }
-        try await inFlight?.value
-        let spool = self.spool
-        inFlight = Task { try await spool.waitDurable(ticket) }
+        commit.add(ticket)
+        guard commit.pending >= groupSize else { return }
+        try await finishGroup()
+        commit.seal(covering: ())
     }
 
     /// Waits until every write so far is durable.
     mutating func finish() async throws {
-        try await inFlight?.value
-        inFlight = nil
-        if let latest { try await spool.waitDurable(latest) }
+        try await finishGroup()
+        commit.seal(covering: ())
+        try await finishGroup()
+    }
+
+    private mutating func finishGroup() async throws {
+        if case .failed(_, let error) = await commit.finish() { throw error }
     }
 }
