@@ -13,7 +13,7 @@ let swiftSettings: [SwiftSetting] = [
 ]
 
 let replaydDependencies: [Target.Dependency] = [
-    "Core", "Kafka", "Redis", "Gzip", "Curl", "S3", "Database", "HTTPSupport", "Collector",
+    "ReplaydKit", "Core", "Kafka", "Redis", "Gzip", "Curl", "S3", "Database", "HTTPSupport", "Collector",
     .product(name: "ArgumentParser", package: "swift-argument-parser"),
     .product(name: "Hummingbird", package: "hummingbird"),
     .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -31,6 +31,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "replayd", targets: ["replayd"]),
+        .executable(name: "replayd-bench", targets: ["replayd-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -194,9 +195,28 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: the one executable
+        // MARK: configuration loading and observability, shared by the executables
+        .target(
+            name: "ReplaydKit",
+            dependencies: [
+                "Core", "Kafka", "Redis", "Curl", "S3", "Database", "Collector", "Uploader", "Processor", "Tracker", "Playback",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: the service executable, and the benchmarks beside it
         .executableTarget(
             name: "replayd",
+            dependencies: replaydDependencies,
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "replayd-bench",
             dependencies: replaydDependencies,
             swiftSettings: swiftSettings
         ),

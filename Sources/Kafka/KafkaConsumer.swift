@@ -149,10 +149,6 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
-    /// An endless sequence of messages that polls only when iterated (backpressure) and ends after
-    /// ``close()``.
-    public var messages: KafkaMessageSequence { KafkaMessageSequence(consumer: self) }
-
     /// Marks `message` as processed: `message.offset + 1` becomes the partition's next commit.
     /// Throws if the partition is no longer assigned to this consumer.
     public func storeOffset(_ message: KafkaMessage) throws {
@@ -245,7 +241,7 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
-    /// Ends ``messages`` and pending polls, commits the stored offsets, leaves the group (the
+    /// Ends pending polls, commits the stored offsets, leaves the group (the
     /// rebalance handler sees `.revoked`), and frees the handle and threads. Idempotent; concurrent
     /// callers all return once it finished.
     public func close() async {

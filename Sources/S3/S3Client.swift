@@ -20,10 +20,12 @@ public final class S3Client: Service, Sendable {
     let logger: Logger
     private let ownsHTTP: Bool
 
-    public init(configuration: S3Configuration, credentials: AWSCredentials, logger: Logger, http: CurlClient? = nil) {
+    /// Without `http`, the client creates (and owns) a ``CurlClient`` with `httpConfiguration`.
+    public init(configuration: S3Configuration, credentials: AWSCredentials, logger: Logger, http: CurlClient? = nil,
+                httpConfiguration: CurlClientConfiguration = .init()) {
         self.configuration = configuration
         self.signer = SigV4Signer(credentials: credentials, region: configuration.region, service: "s3")
-        self.http = http ?? CurlClient()
+        self.http = http ?? CurlClient(configuration: httpConfiguration)
         self.ownsHTTP = http == nil
         self.logger = logger
     }

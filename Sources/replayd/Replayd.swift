@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ReplaydKit
 
 /// `replayd`: the session-replay ingestion service. One executable; each service is a subcommand,
 /// `all` runs every service in one process for development.
@@ -18,7 +19,7 @@ struct Replayd: AsyncParsableCommand {
     static func main() async {
         // A configuration error is reported by the command itself; here only the executor choice matters.
         let enabled = (try? ReplaydConfiguration.load())?.nioExecutor ?? true
-        ConcurrencyExecutor.installIfSuitable(arguments: CommandLine.arguments, enabled: enabled)
+        ConcurrencyExecutor.installIfSuitable(arguments: CommandLine.arguments, commands: ["collector"], enabled: enabled)
         await main(nil)
     }
 
@@ -30,8 +31,8 @@ struct Replayd: AsyncParsableCommand {
 
     static var administration: [any ParsableCommand.Type] {
         var commands: [any ParsableCommand.Type] = [MigrateCommand.self, CampaignCommand.self, TokenCommand.self, SessionsCommand.self]
-        commands += [DeadLetterCommand.self, AuditCommand.self, BenchProcessorCommand.self]
+        commands += [DeadLetterCommand.self, AuditCommand.self]
         commands.append(InstallsCommand.self)
-        return commands + [S3Command.self, SpoolCommand.self, ConfigCommand.self, BenchCeilingCommand.self, BenchSpoolCommand.self]
+        return commands + [S3Command.self, SpoolCommand.self, ConfigCommand.self]
     }
 }

@@ -1,3 +1,4 @@
+import ReplaydKit
 import ArgumentParser
 import Core
 import Foundation

@@ -1,3 +1,4 @@
+import ReplaydKit
 import ArgumentParser
 import Database
 import Logging

@@ -1,3 +1,4 @@
+import ReplaydKit
 import Collector
 import HTTPSupport
 import Core

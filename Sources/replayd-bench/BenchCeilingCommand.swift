@@ -1,15 +1,15 @@
+import ReplaydKit
 import ArgumentParser
 import Hummingbird
 import Logging
 import NIOCore
 
-/// `replayd bench-ceiling`: a bare Hummingbird endpoint that reads the request body and answers 202.
+/// `replayd-bench ceiling`: a bare Hummingbird endpoint that reads the request body and answers 202.
 /// The load tests measure it beside the real Collector, with the same client and bodies, to know
 /// what share of the HTTP stack's ceiling the full pipeline reaches.
 struct BenchCeilingCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-ceiling", abstract: "Serve a bare read-body-answer-202 endpoint (benchmark ceiling).",
-        shouldDisplay: false)
+        commandName: "ceiling", abstract: "Serve a bare read-body-answer-202 endpoint (benchmark ceiling).")
 
     @Option(help: "Port to listen on.") var port = 8090
     @Option(help: "Address to bind.") var host = "127.0.0.1"

@@ -2,6 +2,7 @@ import ArgumentParser
 import Core
 import Database
 import Foundation
+import ReplaydKit
 import Logging
 import PostgresNIO
 import S3
@@ -11,7 +12,7 @@ import Uploader
 import Glibc
 #endif
 
-/// `replayd bench-spool`: spool-append throughput on real rrweb batches, durable groups included.
+/// `replayd-bench spool`: spool-append throughput on real rrweb batches, durable groups included.
 /// Writes the same uncompressed lines to `--reference` so a runner can time `gzip -6` on exactly the
 /// bytes the spool compressed (see loadtest/run-uploader).
 ///
@@ -26,7 +27,7 @@ import Glibc
 /// (not measured) unless `--keep`.
 struct BenchSpoolCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-spool", abstract: "Measure spool append throughput (benchmark).", shouldDisplay: false)
+        commandName: "spool", abstract: "Measure spool append throughput (benchmark).")
 
     @Option(help: "Directory with rrweb fixture recordings (*.json arrays).") var fixtures: String
     @Option(help: "Spool directory (created; must be empty).") var spool: String

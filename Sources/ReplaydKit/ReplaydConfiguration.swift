@@ -14,61 +14,61 @@ import Uploader
 /// Everything `replayd` can be told, loaded from the environment in one place (``load(from:)``),
 /// validated once at start-up. Defaults match the local stack that `scripts/stack up` starts.
 /// `docs/configuration` in the README lists every variable.
-struct ReplaydConfiguration: Sendable {
-    struct HTTP: Sendable {
-        var host = "127.0.0.1"
-        var port = 8080
+public struct ReplaydConfiguration: Sendable {
+    public struct HTTP: Sendable {
+        public var host = "127.0.0.1"
+        public var port = 8080
     }
 
-    struct KafkaSettings: Sendable {
-        var brokers = "127.0.0.1:19092"
-        var batchesTopic = "replay.batches"
-        var deadLetterTopic = "replay.batches.dlq"
-        var processorGroup = "replayd-processor"
-        var messageTimeout: Duration = .seconds(10)
-        var sessionTimeout: Duration = .seconds(10)
+    public struct KafkaSettings: Sendable {
+        public var brokers = "127.0.0.1:19092"
+        public var batchesTopic = "replay.batches"
+        public var deadLetterTopic = "replay.batches.dlq"
+        public var processorGroup = "replayd-processor"
+        public var messageTimeout: Duration = .seconds(10)
+        public var sessionTimeout: Duration = .seconds(10)
         /// The Collector's producer: how long a record may wait to share a request with others, and
         /// the compression of those requests.
-        var linger: Duration = .milliseconds(5)
+        public var linger: Duration = .milliseconds(5)
         /// Partitions of the batches topic when replayd creates it (Processors scale up to this).
-        var partitions: Int32 = 8
-        var compression = "lz4"
+        public var partitions: Int32 = 8
+        public var compression = "lz4"
     }
 
-    struct S3: Sendable {
-        var endpoint = "http://127.0.0.1:18333"
-        var region = "us-east-1"
-        var bucket = "replayd-sessions"
-        var pathStyle = true
-        var credentials: AWSCredentials?
+    public struct S3: Sendable {
+        public var endpoint = "http://127.0.0.1:18333"
+        public var region = "us-east-1"
+        public var bucket = "replayd-sessions"
+        public var pathStyle = true
+        public var credentials: AWSCredentials?
     }
 
-    var http = HTTP()
-    var logLevel: Logger.Level = .info
-    var postgres = DatabaseConfiguration()
-    var redis = RedisConfiguration(host: "127.0.0.1", port: 16379)
-    var kafka = KafkaSettings()
-    var s3 = S3()
+    public var http = HTTP()
+    public var logLevel: Logger.Level = .info
+    public var postgres = DatabaseConfiguration()
+    public var redis = RedisConfiguration(host: "127.0.0.1", port: 16379)
+    public var kafka = KafkaSettings()
+    public var s3 = S3()
     /// Events per batch and timestamp skew: one setting for the Collector and the Processor.
-    var limits = BatchLimits()
-    var collector = CollectorConfiguration()
-    var processor = ProcessorConfiguration(brokers: KafkaSettings().brokers)
-    var spool = SpoolConfiguration(directory: ".stack/spool")
-    var uploader = SegmentUploaderConfiguration()
-    var tracker = TrackerConfiguration()
-    var playback = PlaybackConfiguration()
-    var s3PartSize = 8 << 20
+    public var limits = BatchLimits()
+    public var collector = CollectorConfiguration()
+    public var processor = ProcessorConfiguration(brokers: KafkaSettings().brokers)
+    public var spool = SpoolConfiguration(directory: ".stack/spool")
+    public var uploader = SegmentUploaderConfiguration()
+    public var tracker = TrackerConfiguration()
+    public var playback = PlaybackConfiguration()
+    public var s3PartSize = 8 << 20
     /// An S3 request that moves less than 1 KiB/s for this long fails (and is retried): a hung S3
     /// endpoint is noticed instead of holding an upload slot.
-    var s3StallTimeout: Duration = .seconds(30)
+    public var s3StallTimeout: Duration = .seconds(30)
     /// Public base URL of this service, for printed links.
-    var publicURL: String?
+    public var publicURL: String?
     /// Swift Concurrency's jobs on NIO's event loops for the HTTP-only commands (`REPLAYD_NIO_EXECUTOR`;
     /// see ``ConcurrencyExecutor``).
-    var nioExecutor = true
+    public var nioExecutor = true
 
     /// Reads every `REPLAYD_*` and `AWS_*` variable; throws one error naming each bad variable.
-    static func load(from environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Self {
+    public static func load(from environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Self {
         var reader = EnvironmentReader(environment)
         var config = Self()
 
@@ -139,7 +139,7 @@ struct ReplaydConfiguration: Sendable {
     }
 
     /// Settings that are only needed by services that talk to S3; checked when such a service starts.
-    func requireS3Credentials() throws {
+    public func requireS3Credentials() throws {
         guard s3.credentials != nil else {
             throw ReplaydError(
                 code: "missing_credentials",

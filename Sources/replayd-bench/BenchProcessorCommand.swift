@@ -2,6 +2,7 @@ import ArgumentParser
 import Core
 import Database
 import Foundation
+import ReplaydKit
 import Kafka
 import Logging
 import PostgresNIO
@@ -9,7 +10,7 @@ import Processor
 import S3
 import Uploader
 
-/// `replayd bench-processor`: consume → spool throughput of the Processor against spool-append alone,
+/// `replayd-bench processor`: consume → spool throughput of the Processor against spool-append alone,
 /// on the same records, in one run. Records are real rrweb batches shaped exactly as the Collector
 /// produces them; they are produced to a fresh topic first (not timed). Then, in alternating rounds,
 /// (1) the same records, classified, are appended to a spool with a durable group every 256 batches
@@ -18,7 +19,7 @@ import Uploader
 /// every record is durable in the spool, and until every offset is committed (after S3).
 struct BenchProcessorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-processor", abstract: "Measure consume → spool throughput (benchmark).", shouldDisplay: false)
+        commandName: "processor", abstract: "Measure consume → spool throughput (benchmark).")
 
     @Option(help: "Directory with rrweb fixture recordings (*.json arrays).") var fixtures: String
     @Option(help: "Work directory for the two spools (created).") var work: String

@@ -3,17 +3,17 @@ import Metrics
 import Prometheus
 
 /// Process-wide logging and metrics, bootstrapped once per process before any service starts.
-enum Observability {
+public enum Observability {
     /// The registry behind `GET /metrics`.
-    static let registry = PrometheusCollectorRegistry()
+    public static let registry = PrometheusCollectorRegistry()
 
-    static func bootstrap(logLevel: Logger.Level) {
+    public static func bootstrap(logLevel: Logger.Level) {
         bootstrapLogging(logLevel: logLevel)
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
     }
 
     /// Logging only (for short commands that export no metrics).
-    static func bootstrapLogging(logLevel: Logger.Level) {
+    public static func bootstrapLogging(logLevel: Logger.Level) {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = logLevel
