@@ -93,7 +93,10 @@ final class ConsumerLoop {
             // partitions' next owner reads again from their committed offsets.
             let revoked = applyRebalanceEvents()
             if let fatalFailure { throw fatalFailure }
-            for message in messages where !revoked.contains(message.topicPartition) {
+            let accepted = messages.filter { !revoked.contains($0.topicPartition) }
+            var classifications = PipelinedClassification(accepted, limits: configuration.limits)
+            for (index, message) in accepted.enumerated() {
+                let classified = await classifications.result(at: index)
                 let partition = message.topicPartition
                 if floors[partition] == nil { floors[partition] = message.offset }
                 if retries[partition] != nil {
@@ -101,7 +104,7 @@ final class ConsumerLoop {
                 } else if let flushDue {
                     hold(message, until: flushDue)
                 } else {
-                    await handle(message)
+                    await handle(message, classified: classified)
                     if let fatalFailure { throw fatalFailure }
                 }
             }
@@ -143,8 +146,9 @@ final class ConsumerLoop {
 
     // MARK: records
 
-    private func handle(_ message: KafkaMessage) async {
-        guard let failure = await attempt(message) else { return }
+    /// `classified`: the message's classification when it was made ahead (``PipelinedClassification``).
+    private func handle(_ message: KafkaMessage, classified: RecordClassifier.Outcome? = nil) async {
+        guard let failure = await attempt(message, classified: classified) else { return }
         switch failure.kind {
         case .poison:
             var queue = RetryQueue(message, due: .now)
@@ -161,9 +165,9 @@ final class ConsumerLoop {
     }
 
     /// Classifies, checks the campaign and writes `message` to the spool; `nil` on success.
-    private func attempt(_ message: KafkaMessage) async -> ProcessingFailure? {
+    private func attempt(_ message: KafkaMessage, classified outcome: RecordClassifier.Outcome? = nil) async -> ProcessingFailure? {
         var classified: RecordClassifier.Classified
-        switch RecordClassifier.classify(message, limits: configuration.limits) {
+        switch outcome ?? RecordClassifier.classify(message, limits: configuration.limits) {
         case .failure(let failure): return failure
         case .success(let value): classified = value
         }

@@ -15,7 +15,9 @@ public enum RecordClassifier {
         public var record: SpoolRecord
     }
 
-    public static func classify(_ message: KafkaMessage, limits: BatchLimits = BatchLimits()) -> Result<Classified, ProcessingFailure> {
+    public typealias Outcome = Result<Classified, ProcessingFailure>
+
+    public static func classify(_ message: KafkaMessage, limits: BatchLimits = BatchLimits()) -> Outcome {
         let headers = BatchHeaders.decode(message.headers.wire)
         guard let campaignText = headers.campaign else {
             return .failure(.poison(.missingCampaign, "the record has no campaign header"))
