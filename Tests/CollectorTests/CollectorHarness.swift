@@ -11,6 +11,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 import Redis
+import StackTestSupport
 import TestSupport
 
 /// The real Collector over the real stack: Postgres (migrated), Redis, a fresh Kafka topic per test.
@@ -30,7 +31,7 @@ struct CollectorHarness: Sendable {
     ) async throws {
         let logger = Logger(label: "test.collector")
         let topic = TestStack.uniqueName("collector")
-        let admin = KafkaAdmin(bootstrapServers: TestStack.kafkaBrokers, logger: logger)
+        let admin = StackFixtures.kafkaAdmin(logger: logger)
         try await admin.createTopic(topic, partitions: 1)
         var settings = CollectorConfiguration()
         settings.topic = topic
@@ -39,14 +40,9 @@ struct CollectorHarness: Sendable {
         var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: TestStack.kafkaBrokers)
         producerConfiguration.messageTimeout = messageTimeout
         let producer = try ResilientKafkaProducer(configuration: producerConfiguration, logger: logger)
-        var redisConfiguration = RedisConfiguration(host: TestStack.redisHost, port: TestStack.redisPort)
-        redisConfiguration.commandTimeout = .milliseconds(500)
-        redisConfiguration.connectTimeout = .milliseconds(500)
-        let redis = RedisClient(configuration: redisConfiguration, logger: logger)
-        let database = try DatabaseConfiguration(url: TestStack.postgresURL)
+        let redis = StackFixtures.redisClient(logger: logger)
         do {
-            try await PostgresClient.withClient(database, logger: logger) { postgres in
-                try await Migrator(logger: logger).migrate(postgres)
+            try await StackFixtures.withMigratedDatabase(logger: logger) { postgres in
                 let harness = CollectorHarness(
                     topic: topic, postgres: postgres, redis: redis, producer: producer,
                     store: CampaignStore(client: postgres, logger: logger), configuration: configuration, logger: logger)
@@ -113,7 +109,7 @@ struct CollectorHarness: Sendable {
 
     /// True when the topic holds no record at all (the high watermark is exact when nothing was written).
     func topicIsEmpty() async throws -> Bool {
-        let admin = KafkaAdmin(bootstrapServers: TestStack.kafkaBrokers, logger: logger)
+        let admin = StackFixtures.kafkaAdmin(logger: logger)
         return try await admin.watermarks(topic: topic, partition: 0).high == 0
     }
 }

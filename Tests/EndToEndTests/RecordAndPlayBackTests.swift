@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Kafka
 import Logging
 import NIOCore
+import StackTestSupport
 import TestSupport
 import Testing
 
@@ -53,7 +54,7 @@ struct RecordAndPlayBackTests {
     func recordAndPlayBack() async throws {
         let logger = Logger(label: "test.e2e")
         let topic = TestStack.uniqueName("e2e")
-        let admin = KafkaAdmin(bootstrapServers: TestStack.kafkaBrokers, logger: logger)
+        let admin = StackFixtures.kafkaAdmin(logger: logger)
         try await admin.createTopic(topic, partitions: 4)
         defer { Task { try? await admin.deleteTopic(topic) } }
         let environment = Self.environment(topic: topic)
@@ -167,7 +168,7 @@ struct RecordAndPlayBackTests {
     func twoTabsPlayBackComplete() async throws {
         let logger = Logger(label: "test.e2e.tabs")
         let topic = TestStack.uniqueName("e2e-tabs")
-        let admin = KafkaAdmin(bootstrapServers: TestStack.kafkaBrokers, logger: logger)
+        let admin = StackFixtures.kafkaAdmin(logger: logger)
         try await admin.createTopic(topic, partitions: 4)
         try await admin.createTopic(topic + ".dlq", partitions: 1)
         defer { Task { try? await admin.deleteTopic(topic); try? await admin.deleteTopic(topic + ".dlq") } }

@@ -10,6 +10,7 @@ import NIOCore
 import Playback
 import PostgresNIO
 import S3
+import StackTestSupport
 import TestSupport
 
 /// The real Playback routes over the real stack: Postgres (a database of their own, migrated, so the
@@ -32,19 +33,13 @@ struct PlaybackHarness: Sendable {
         _ body: @Sendable (PlaybackHarness) async throws -> Void
     ) async throws {
         let logger = Logger(label: "test.playback")
-        var database = try DatabaseConfiguration(url: TestStack.postgresURL)
-        try await createDatabase(database, logger: logger)
-        database.database = databaseName
+        try await StackFixtures.createDatabase(databaseName, logger: logger)
         var settings = PlaybackConfiguration(linkSecret: linkSecret)
         settings.rrwebAssetsDirectory = TestStack.rrwebAssetsDirectory
         configure(&settings)
         let configuration = settings
-        let s3 = S3Client(
-            configuration: S3Configuration(endpoint: TestStack.s3Endpoint, bucket: TestStack.s3Bucket),
-            credentials: AWSCredentials(accessKeyID: TestStack.accessKey, secretAccessKey: TestStack.secretKey),
-            logger: logger)
-        try await PostgresClient.withClient(database, logger: logger) { postgres in
-            try await Migrator(logger: logger).migrate(postgres)
+        let s3 = StackFixtures.s3Client(logger: logger)
+        try await StackFixtures.withMigratedDatabase(databaseName, logger: logger) { postgres in
             let harness = PlaybackHarness(
                 postgres: postgres, s3: s3,
                 tokens: AnalystTokenStore(client: postgres, logger: logger),
@@ -52,19 +47,6 @@ struct PlaybackHarness: Sendable {
                 campaigns: CampaignStore(client: postgres, logger: logger),
                 configuration: configuration, logger: logger)
             try await body(harness)
-        }
-    }
-
-    /// Creates the test database once (concurrent creators are fine).
-    static func createDatabase(_ configuration: DatabaseConfiguration, logger: Logger) async throws {
-        try await PostgresClient.withClient(configuration, logger: logger) { client in
-            let rows = try await client.query("SELECT 1 FROM pg_database WHERE datname = \(databaseName)", logger: logger)
-            for try await _ in rows { return }
-            do {
-                try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(databaseName)"), logger: logger)
-            } catch let error as PSQLError where ["42P04", "23505"].contains(error.serverInfo?[.sqlState] ?? "") {
-                // created concurrently
-            }
         }
     }
 

@@ -9,6 +9,7 @@ import Processor
 import S3
 import Synchronization
 import Testing
+import StackTestSupport
 import TestSupport
 import Uploader
 
@@ -22,7 +23,7 @@ enum ProcessorStack {
         return logger
     }
 
-    static var admin: KafkaAdmin { KafkaAdmin(bootstrapServers: brokers, logger: logger()) }
+    static var admin: KafkaAdmin { StackFixtures.kafkaAdmin(logger: logger()) }
 
     /// A unique batches topic and dead-letter topic for `body`; both deleted afterwards.
     static func withTopics<T>(partitions: Int32, _ body: (String, String) async throws -> T) async throws -> T {
@@ -45,8 +46,7 @@ enum ProcessorStack {
     /// A migrated database with a fresh campaign.
     static func withCampaign<T: Sendable>(_ body: @Sendable (PostgresClient, Campaign) async throws -> T) async throws -> T {
         let logger = logger()
-        return try await PostgresClient.withClient(try DatabaseConfiguration(url: TestStack.postgresURL), logger: logger) { client in
-            _ = try await Migrator(logger: logger).migrate(client)
+        return try await StackFixtures.withMigratedDatabase(logger: logger) { client in
             let store = CampaignStore(client: client, logger: logger)
             let campaign = try await store.create(.init(name: TestStack.uniqueName("processor"), allowedOrigins: ["https://example.com"]))
             return try await body(client, campaign)
@@ -70,11 +70,7 @@ enum ProcessorStack {
     }
 
     static func s3Client() -> S3Client {
-        var configuration = S3Configuration(endpoint: TestStack.s3Endpoint, region: "us-east-1", bucket: TestStack.s3Bucket, pathStyle: true)
-        configuration.baseRetryDelay = .milliseconds(20)
-        configuration.maxRetryDelay = .milliseconds(200)
-        return S3Client(configuration: configuration, credentials: AWSCredentials(accessKeyID: TestStack.accessKey, secretAccessKey: TestStack.secretKey),
-                        logger: logger())
+        StackFixtures.s3Client(logger: logger())
     }
 
     static func spoolDirectory() -> String {

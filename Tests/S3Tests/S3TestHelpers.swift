@@ -2,26 +2,19 @@ import Foundation
 import Logging
 import S3
 import Testing
+import StackTestSupport
 import TestSupport
 
 /// Clients and files for tests against the local stack's SeaweedFS.
 enum S3Fixture {
     static func configuration(_ adjust: (inout S3Configuration) -> Void = { _ in }) -> S3Configuration {
-        var config = S3Configuration(endpoint: TestStack.s3Endpoint, region: "us-east-1", bucket: TestStack.s3Bucket, pathStyle: true)
-        config.baseRetryDelay = .milliseconds(20)
-        config.maxRetryDelay = .milliseconds(200)
-        adjust(&config)
-        return config
+        StackFixtures.s3Configuration(adjust)
     }
 
     static func client(secret: String = TestStack.secretKey, _ adjust: (inout S3Configuration) -> Void = { _ in }) -> S3Client {
         var logger = Logger(label: "S3Tests")
         logger.logLevel = .warning
-        return S3Client(
-            configuration: configuration(adjust),
-            credentials: AWSCredentials(accessKeyID: TestStack.accessKey, secretAccessKey: secret),
-            logger: logger
-        )
+        return StackFixtures.s3Client(secret: secret, logger: logger, adjust)
     }
 
     /// A fresh directory for one test's files.

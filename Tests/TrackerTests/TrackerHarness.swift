@@ -5,6 +5,7 @@ import Logging
 import PostgresNIO
 import Redis
 import Synchronization
+import StackTestSupport
 import TestSupport
 import Testing
 @testable import Tracker
@@ -25,14 +26,9 @@ struct TrackerHarness: Sendable {
 
     static func run(_ body: @Sendable (TrackerHarness) async throws -> Void) async throws {
         let logger = Logger(label: "test.tracker")
-        var redisConfiguration = RedisConfiguration(host: TestStack.redisHost, port: TestStack.redisPort)
-        redisConfiguration.commandTimeout = .milliseconds(500)
-        redisConfiguration.connectTimeout = .milliseconds(500)
-        let redis = RedisClient(configuration: redisConfiguration, logger: logger)
+        let redis = StackFixtures.redisClient(logger: logger)
         defer { redis.shutdown() }
-        let database = try DatabaseConfiguration(url: TestStack.postgresURL)
-        try await PostgresClient.withClient(database, logger: logger) { postgres in
-            try await Migrator(logger: logger).migrate(postgres)
+        try await StackFixtures.withMigratedDatabase(logger: logger) { postgres in
             let harness = TrackerHarness(postgres: postgres, redis: redis, store: CampaignStore(client: postgres, logger: logger), logger: logger)
             let outcome: Result<Void, any Error>
             do { try await body(harness); outcome = .success(()) } catch { outcome = .failure(error) }

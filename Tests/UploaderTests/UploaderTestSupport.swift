@@ -6,6 +6,7 @@ import Logging
 import PostgresNIO
 import S3
 import Testing
+import StackTestSupport
 import TestSupport
 @testable import Uploader
 
@@ -102,17 +103,12 @@ enum Fixture {
     static func s3Client(endpoint: String = TestStack.s3Endpoint, logLevel: Logger.Level = .warning, _ adjust: (inout S3Configuration) -> Void = { _ in }) -> S3Client {
         var logger = Self.logger
         logger.logLevel = logLevel
-        var configuration = S3Configuration(endpoint: endpoint, region: "us-east-1", bucket: TestStack.s3Bucket, pathStyle: true)
-        configuration.baseRetryDelay = .milliseconds(20)
-        configuration.maxRetryDelay = .milliseconds(200)
-        adjust(&configuration)
-        return S3Client(configuration: configuration, credentials: AWSCredentials(accessKeyID: TestStack.accessKey, secretAccessKey: TestStack.secretKey), logger: logger)
+        return StackFixtures.s3Client(endpoint: endpoint, logger: logger, adjust)
     }
 
     /// Runs `body` with a migrated database and a fresh campaign.
     static func withDatabase<T: Sendable>(_ body: @Sendable (PostgresClient, UUID) async throws -> T) async throws -> T {
-        try await PostgresClient.withClient(try DatabaseConfiguration(url: TestStack.postgresURL), logger: logger) { client in
-            _ = try await Migrator(logger: logger).migrate(client)
+        try await StackFixtures.withMigratedDatabase(logger: logger) { client in
             let campaign = try await CampaignStore(client: client, logger: logger).create(.init(name: TestStack.uniqueName("uploader"), allowedOrigins: ["http://localhost"]))
             return try await body(client, campaign.id)
         }
