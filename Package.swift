@@ -228,6 +228,16 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "StackTestSupport",
+            dependencies: [
+                "TestSupport", "Database", "Kafka", "Redis", "S3",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/StackTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
@@ -258,20 +268,20 @@ let package = Package(
         ),
         .testTarget(
             name: "S3Tests",
-            dependencies: ["S3", "Curl", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+            dependencies: ["StackTestSupport", "S3", "Curl", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "UploaderTests", dependencies: ["Uploader", "Database", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "UploaderTests", dependencies: ["StackTestSupport", "Uploader", "Database", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TrackerTests",
-            dependencies: ["Tracker", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["StackTestSupport", "Tracker", "HTTPSupport", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PlaybackTests",
             dependencies: [
-                "Playback", "TestSupport", "Core", "S3", "Gzip", "Database",
+                "StackTestSupport", "Playback", "TestSupport", "Core", "S3", "Gzip", "Database",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -282,7 +292,7 @@ let package = Package(
         .testTarget(
             name: "ProcessorTests",
             dependencies: [
-                "Processor", "TestSupport", "Core", "Kafka", "Uploader", "Database", "S3", "Gzip",
+                "StackTestSupport", "Processor", "TestSupport", "Core", "Kafka", "Uploader", "Database", "S3", "Gzip",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
@@ -290,7 +300,7 @@ let package = Package(
         .testTarget(
             name: "CollectorTests",
             dependencies: [
-                "Collector", "Kafka", "Redis", "Database", "Curl", "HTTPSupport", "TestSupport",
+                "StackTestSupport", "Collector", "Kafka", "Redis", "Database", "Curl", "HTTPSupport", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -300,7 +310,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "TestSupport", "Kafka",
+                "StackTestSupport", "TestSupport", "Kafka",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

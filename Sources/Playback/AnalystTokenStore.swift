@@ -122,15 +122,12 @@ public final class AnalystTokenStore: Sendable {
         return token
     }
 
-    /// True when the header carries an active analyst token (any campaign scope). For other routes
-    /// (e.g. the install-status page) that only need "is this an analyst?".
-    public func authorize(_ authorizationHeader: String?) async -> Bool {
-        do {
-            _ = try await authenticate(authorizationHeader)
-            return true
-        } catch {
-            return false
-        }
+    /// Refuses unless the header carries an active analyst token (not revoked, not expired) whose
+    /// scope includes `campaignID`: the one check for analyst routes outside playback (the install
+    /// status). Throws what the playback routes answer for the same credential: 401 (`unauthorized`,
+    /// `token_expired`, `public_key_not_allowed`), 403 `forbidden_campaign`, 503 `unavailable`.
+    public func authorize(_ authorizationHeader: String?, campaignID: UUID, now: Date = Date()) async throws(PlaybackError) {
+        try PlaybackCredential.token(try await authenticate(authorizationHeader, now: now)).check(campaign: campaignID)
     }
 
     // MARK: helpers

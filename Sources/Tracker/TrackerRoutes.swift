@@ -12,10 +12,13 @@ import NIOCore
 ///   request's `Origin`. 204 when recorded; errors as for `/v1/batch` (`{"error":{"code","message"}}`).
 ///   Pings of paused campaigns are recorded too (the snippet is still installed).
 /// - `GET /v1/campaigns/{id}/installs?from=yyyy-mm-dd&to=yyyy-mm-dd&silent_days=N`: ``InstallStatus``
-///   as JSON for an analyst (`authorize` decides; 401 `unauthorized` otherwise). `to` defaults to
+///   as JSON for an analyst whose token covers the campaign (`authorize` decides and throws the
+///   refusal: 401, 403 `forbidden_campaign`, 503). `to` defaults to
 ///   today (UTC), `from` to 29 days before `to`, `silent_days` to 7.
 public struct TrackerRoutes<Context: RemoteAddressRequestContext>: Sendable {
-    public typealias Authorize = @Sendable (_ authorizationHeader: String?, _ campaignID: UUID) async -> Bool
+    /// Returns when the `Authorization` header may read the campaign's install status; throws the
+    /// refusal to answer (401/403/503) otherwise.
+    public typealias Authorize = @Sendable (_ authorizationHeader: String?, _ campaignID: UUID) async throws(APIError) -> Void
 
     /// Largest accepted ping body.
     static var maxPingBytes: Int { 8 << 10 }
@@ -114,7 +117,7 @@ public struct TrackerRoutes<Context: RemoteAddressRequestContext>: Sendable {
             guard let idText = context.parameters.get("campaign"), let id = UUID(uuidString: idText) else {
                 throw TrackerError.invalidField("id", "must be a campaign id (see `replayd campaign list`)")
             }
-            guard await authorize(request.headers[.authorization], id) else { throw TrackerError.unauthorized }
+            try await authorize(request.headers[.authorization], id)
             let query = request.uri.queryParameters
             let today = tracker.today
             let to = try Self.day(query["to"].map(String.init), name: "to") ?? today

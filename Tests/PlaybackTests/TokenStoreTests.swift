@@ -2,7 +2,7 @@ import Core
 import NIOCore
 import S3
 import Foundation
-import Playback
+@testable import Playback
 import PostgresNIO
 import TestSupport
 import Testing
@@ -25,10 +25,23 @@ struct TokenStoreTests {
             #expect(stored.count == 32)
             #expect(try await harness.tokens.verify(secret)?.id == token.id)
             #expect(try await harness.tokens.verify("rat_" + String(repeating: "x", count: 32)) == nil)
-            #expect(await harness.tokens.authorize("Bearer \(secret)"))
-            #expect(!(await harness.tokens.authorize(nil)))
-            #expect(!(await harness.tokens.authorize("Bearer pk_abc")))
+            #expect(await harness.tokens.accepts("Bearer \(secret)"))
+            #expect(!(await harness.tokens.accepts(nil)))
+            #expect(!(await harness.tokens.accepts("Bearer pk_abc")))
             #expect(try await harness.tokens.list().contains { $0.id == token.id })
+
+            // The campaign check every analyst route outside playback uses.
+            let campaign = try await harness.campaign().id, other = UUID()
+            let (_, scoped) = try await harness.tokens.create(name: "scoped", campaignID: campaign)
+            try await harness.tokens.authorize("Bearer \(scoped)", campaignID: campaign)
+            try await harness.tokens.authorize("Bearer \(secret)", campaignID: other)  // unscoped: every campaign
+            await #expect(throws: PlaybackError.forbiddenCampaign(other.uuidString.lowercased(), allowed: campaign.uuidString.lowercased())) {
+                try await harness.tokens.authorize("Bearer \(scoped)", campaignID: other)
+            }
+            let (_, expiring) = try await harness.tokens.create(name: "expiring", campaignID: campaign, expiresAt: Date().addingTimeInterval(60))
+            await #expect(throws: PlaybackError.tokenExpired("expiring")) {
+                try await harness.tokens.authorize("Bearer \(expiring)", campaignID: campaign, now: Date().addingTimeInterval(120))
+            }
         }
     }
 
@@ -36,10 +49,10 @@ struct TokenStoreTests {
     func revocation() async throws {
         try await PlaybackHarness.run { harness in
             let (token, secret) = try await harness.tokens.create(name: "temp")
-            #expect(await harness.tokens.authorize("Bearer \(secret)"))
+            #expect(await harness.tokens.accepts("Bearer \(secret)"))
             let revoked = try await harness.tokens.revoke(id: token.id)
             #expect(revoked?.revokedAt != nil)
-            #expect(!(await harness.tokens.authorize("Bearer \(secret)")))
+            #expect(!(await harness.tokens.accepts("Bearer \(secret)")))
             #expect(try await harness.tokens.revoke(id: UUID()) == nil)
             await #expect(throws: (any Error).self) { try await harness.tokens.create(name: "  ") }
         }
@@ -50,11 +63,18 @@ struct TokenStoreTests {
         try await PlaybackHarness.run { harness in
             let fast = AnalystTokenStore(client: harness.postgres, logger: harness.logger, cacheTTL: .seconds(2))
             let (token, secret) = try await harness.tokens.create(name: "cached")
-            #expect(await fast.authorize("Bearer \(secret)"))
+            #expect(await fast.accepts("Bearer \(secret)"))
             try await harness.tokens.revoke(id: token.id)  // another instance: `fast` still has it cached
-            #expect(await fast.authorize("Bearer \(secret)"))
+            #expect(await fast.accepts("Bearer \(secret)"))
             try await Task.sleep(for: .milliseconds(2_200))
-            #expect(!(await fast.authorize("Bearer \(secret)")))
+            #expect(!(await fast.accepts("Bearer \(secret)")))
         }
+    }
+}
+
+extension AnalystTokenStore {
+    /// Whether the header carries an active token (any scope).
+    func accepts(_ header: String?) async -> Bool {
+        (try? await authenticate(header)) != nil
     }
 }

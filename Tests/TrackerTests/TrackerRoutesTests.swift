@@ -1,3 +1,4 @@
+import HTTPSupport
 import Core
 import Database
 import Foundation
@@ -38,8 +39,10 @@ struct TrackerRoutesTests {
                 try await store.find(publicKey: $0)
             }
             let router = Router(context: Context.self)
-            TrackerRoutes<Context>(tracker: tracker, campaigns: cache) { header, id in
-                header == "Bearer analyst" && id == campaign.id
+            // Route plumbing only; the service's real authorization is tested over `replayd collector`
+            // (InstallStatusAuthorizationTests).
+            TrackerRoutes<Context>(tracker: tracker, campaigns: cache) { header, id throws(APIError) in
+                guard header == "Bearer analyst" && id == campaign.id else { throw TrackerError.unauthorized }
             }.register(on: router)
             let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
             let key = campaign.publicKey

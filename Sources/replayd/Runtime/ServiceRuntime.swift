@@ -67,8 +67,9 @@ struct ServiceRuntime: Sendable {
         if components.contains(.tracker) {
             let tracker = InstallTracker(redis: redis, postgres: postgres, configuration: configuration.tracker, logger: logger)
             let tokens = AnalystTokenStore(client: postgres, logger: logger)
-            TrackerRoutes(tracker: tracker, campaigns: campaigns) { header, _ in await tokens.authorize(header) }
-                .register(on: router)
+            TrackerRoutes(tracker: tracker, campaigns: campaigns) { header, campaign throws(APIError) in
+                try await tokens.authorize(header, campaignID: campaign)
+            }.register(on: router)
             services.append(tracker)
         }
         if components.contains(.playback), let s3 {
