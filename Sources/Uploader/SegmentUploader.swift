@@ -92,42 +92,27 @@ public final class SegmentUploader: Service, Sendable {
         }
     }
 
-    /// One pass: closes due segments, then uploads everything closed now (bounded concurrency, one
-    /// attempt per segment on top of the S3 client's own retries). Failed segments stay queued; the
-    /// first error is rethrown.
+    /// One pass of the same scheduler ``run()`` uses: closes due segments, then fills the upload
+    /// slots until no closed segment is left, with one attempt per segment (on top of the S3
+    /// client's own retries) instead of retrying. Failed segments go back to the queue when the pass
+    /// ends; the first error is rethrown.
     public func uploadPending() async throws {
         try spool.closeDueSegments()
-        let segments = spool.takeClosedSegments(limit: .max)
-        let limit = max(1, configuration.maxConcurrentUploads)
-        let errors: [any Error] = await withTaskGroup(of: (any Error)?.self) { group in
-            let attempt: @Sendable (ClosedSegment) async -> (any Error)? = { segment in
+        let failed = Mutex<[(segment: ClosedSegment, error: any Error)]>([])
+        await withDiscardingTaskGroup { group in
+            startUploads(in: &group) { segment in
                 var segment = segment
                 do {
                     try await self.uploadOnce(&segment)
-                    return nil
                 } catch {
-                    self.spool.releaseSegment(segment)
-                    return error
+                    failed.withLock { $0.append((segment, error)) }  // kept in flight until the pass ends
                 }
+                return true
             }
-            var next = 0
-            while next < min(limit, segments.count) {
-                let segment = segments[next]
-                group.addTask { await attempt(segment) }
-                next += 1
-            }
-            var errors: [any Error] = []
-            while let result = await group.next() {
-                if let error = result { errors.append(error) }
-                if next < segments.count {
-                    let segment = segments[next]
-                    group.addTask { await attempt(segment) }
-                    next += 1
-                }
-            }
-            return errors
         }
-        if let first = errors.first { throw first }
+        let failures = failed.withLock { $0 }
+        for failure in failures { spool.releaseSegment(failure.segment) }
+        if let first = failures.first { throw first.error }
     }
 
     /// Aborts multipart uploads under the key prefix initiated more than
@@ -161,7 +146,11 @@ public final class SegmentUploader: Service, Sendable {
 
     /// Fills free upload slots. A slot keeps taking closed segments until none is left, so a backlog
     /// drains at the speed of S3, not at one segment per slot per ``SegmentUploaderConfiguration/checkInterval``.
-    private func startUploads(in group: inout DiscardingTaskGroup) {
+    /// `work` moves one segment (by default ``uploadWithRetry(_:)``); false ends the slot.
+    private func startUploads(
+        in group: inout DiscardingTaskGroup, work: (@Sendable (ClosedSegment) async -> Bool)? = nil
+    ) {
+        let work = work ?? { await self.uploadWithRetry($0) }
         let free = runState.withLock { max(0, configuration.maxConcurrentUploads - $0.inFlight) }
         guard free > 0 else { return }
         let segments = spool.takeClosedSegments(limit: free)
@@ -171,7 +160,7 @@ public final class SegmentUploader: Service, Sendable {
             group.addTask {
                 var next: ClosedSegment? = segment
                 // A segment given back (stopping) ends the slot, so it is not taken again at once.
-                while let current = next, await self.uploadWithRetry(current) {
+                while let current = next, await work(current) {
                     next = self.takeNextSegment()
                 }
                 self.runState.withLock { $0.inFlight -= 1 }
