@@ -20,6 +20,6 @@ enum CollectorResponses {
     static func cors(origin: String?) -> HTTPFields { APIResponses.cors(origin: origin) }
 
     static func preflight(origin: String) -> Response {
-        APIResponses.preflight(origin: origin, allowHeaders: "Content-Type, Content-Encoding")
+        APIResponses.preflight(origin: origin, allowHeaders: "Content-Type, Content-Encoding, X-Replayd-Key")
     }
 }

@@ -37,18 +37,26 @@ public struct CollectorRoutes<Context: RemoteAddressRequestContext>: Sendable {
         }
     }
 
+    /// The header that may carry the campaign's public key instead of the `key` query parameter.
+    public static var keyHeader: HTTPField.Name { HTTPField.Name("X-Replayd-Key")! }
+
     func ingest(_ request: Request, context: Context) async -> Response {
         let started = ContinuousClock.now
         let origin = request.headers[.origin]
         var cors: HTTPFields = [:]
+        var bodyRead = false
         let result: Response
         let outcome: String
         do {
-            let (accepted, allowedCORS) = try await accept(request, context: context, origin: origin, cors: &cors)
+            let (accepted, allowedCORS) = try await accept(request, context: context, origin: origin, cors: &cors, bodyRead: &bodyRead)
             result = CollectorResponses.accepted(events: accepted, cors: allowedCORS)
             outcome = "accepted"
         } catch {
-            result = CollectorResponses.error(error, cors: cors)
+            var refusal = CollectorResponses.error(error, cors: cors)
+            // Refused on the key before the body was read: the connection closes after the answer,
+            // so the body still to come is never read.
+            if !bodyRead { refusal.headers[.connection] = "close" }
+            result = refusal
             outcome = error.code
             if error.status == .serviceUnavailable {
                 context.logger.warning("batch refused", metadata: ["code": "\(error.code)", "reason": "\(error.message)"])
@@ -59,7 +67,24 @@ public struct CollectorRoutes<Context: RemoteAddressRequestContext>: Sendable {
         return result
     }
 
-    private func accept(_ request: Request, context: Context, origin: String?, cors: inout HTTPFields) async throws(CollectorError) -> (Int, HTTPFields) {
+    /// Checks the key the URL (`?key=`, as the snippet sends it) or the `X-Replayd-Key` header
+    /// names **before** the body is read: an unknown key (401), a foreign origin (403) or a paused
+    /// campaign (403) is refused at once, whatever body is still to come. Then reads, validates,
+    /// limits and publishes the batch.
+    private func accept(
+        _ request: Request, context: Context, origin: String?, cors: inout HTTPFields, bodyRead: inout Bool
+    ) async throws(CollectorError) -> (Int, HTTPFields) {
+        let claimedKey = request.uri.queryParameters["key"].map(String.init) ?? request.headers[Self.keyHeader]
+        var early: Campaign?
+        if let claimedKey {
+            guard BatchValidator.isValidKey(claimedKey) else { throw .unknownKey }
+            let campaign = try await lookup(claimedKey)
+            if let origin, !OriginPolicy.allows(origin, allowed: campaign.allowedOrigins) { throw .originNotAllowed }
+            cors = CollectorResponses.cors(origin: origin)
+            if campaign.paused { throw .campaignPaused }
+            early = campaign
+        }
+        bodyRead = true
         let body = try await BatchBodyReader(limit: configuration.maxBatchBytes).read(request)
         let receivedAt = Date()
         let limits = configuration.limits
@@ -71,10 +96,11 @@ public struct CollectorRoutes<Context: RemoteAddressRequestContext>: Sendable {
         case .success(let validated): batch = validated
         case .failure(let error): throw CollectorError(.badRequest, error.code, error.message)
         }
-        if let queryKey = request.uri.queryParameters["key"].map(String.init), queryKey != batch.key {
-            throw .invalidField("key", "in the body does not match the key in the URL")
+        if let claimedKey, claimedKey != batch.key {
+            throw .invalidField("key", "in the body does not match the key in the URL or the X-Replayd-Key header")
         }
-        let campaign = try await lookup(batch.key)
+        let campaign: Campaign
+        if let early { campaign = early } else { campaign = try await lookup(batch.key) }
         if let origin, !OriginPolicy.allows(origin, allowed: campaign.allowedOrigins) {
             throw .originNotAllowed
         }

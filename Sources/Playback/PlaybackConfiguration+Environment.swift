@@ -2,7 +2,8 @@ import Core
 
 extension PlaybackConfiguration {
     /// `REPLAYD_LINK_SECRET` (at least ``SignedLink/minimumSecretBytes``), `REPLAYD_RRWEB_ASSETS`,
-    /// `REPLAYD_RRWEB_ASSET_URL` and `REPLAYD_PRESIGN_SECONDS` (0 turns presigned URLs off).
+    /// `REPLAYD_RRWEB_ASSET_URL`, `REPLAYD_PRESIGN_SECONDS` (0 turns presigned URLs off) and
+    /// `REPLAYD_FRAME_ANCESTORS`.
     public init(from reader: inout EnvironmentReader) {
         self.init(linkSecret: reader.raw("REPLAYD_LINK_SECRET"))
         if let secret = linkSecret, secret.utf8.count < SignedLink.minimumSecretBytes {
@@ -12,5 +13,9 @@ extension PlaybackConfiguration {
         rrwebAssetBaseURL = reader.raw("REPLAYD_RRWEB_ASSET_URL")
         let seconds = reader.int("REPLAYD_PRESIGN_SECONDS", default: 900, range: 0...(7 * 86_400))
         presignedURLLifetime = seconds > 0 ? .seconds(seconds) : nil
+        frameAncestors = reader.string("REPLAYD_FRAME_ANCESTORS", default: frameAncestors)
+        if frameAncestors.contains(where: { $0 == ";" || $0 == "," || $0.isNewline }) {
+            reader.problem("REPLAYD_FRAME_ANCESTORS=\(frameAncestors) must be CSP sources separated by spaces, e.g. 'self' https://admin.example.com")
+        }
     }
 }

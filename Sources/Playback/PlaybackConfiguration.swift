@@ -29,6 +29,9 @@ public struct PlaybackConfiguration: Sendable {
     /// Page size of the sessions list when `limit` is not given, and the largest accepted.
     public var defaultPageSize = 50
     public var maximumPageSize = 1000
+    /// Who may frame the playback pages: the CSP `frame-ancestors` sources (`REPLAYD_FRAME_ANCESTORS`,
+    /// e.g. `'self' https://admin.example.com`); `'none'` by default.
+    public var frameAncestors = "'none'"
 
     public init(linkSecret: String? = nil) {
         self.linkSecret = linkSecret

@@ -14,7 +14,8 @@ enum PlaybackResponses {
 
     static func json(_ body: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status,
-                 headers: [.contentType: "application/json", .cacheControl: "private, no-store"],
+                 headers: [.contentType: "application/json", .cacheControl: "private, no-store",
+                           PageSecurity.contentTypeOptions: "nosniff"],
                  body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
@@ -28,21 +29,22 @@ enum PlaybackResponses {
     static func error(_ error: PlaybackError) -> Response {
         var response = APIResponses.error(error)
         response.headers[.cacheControl] = "private, no-store"
+        response.headers[PageSecurity.contentTypeOptions] = "nosniff"
         if error.status == .unauthorized {
             response.headers[.wwwAuthenticate] = "Bearer realm=\"replayd\""
         }
         return response
     }
 
-    static func html(_ body: String, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status,
-                 headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "private, no-store",
-                           .init("Referrer-Policy")!: "no-referrer"],
-                 body: .init(byteBuffer: ByteBuffer(string: body)))
+    /// An HTML page with ``PageSecurity``'s headers and `policy` as its CSP.
+    static func html(_ body: String, status: HTTPResponse.Status = .ok, policy: String) -> Response {
+        var headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .cacheControl: "private, no-store"]
+        PageSecurity.apply(to: &headers, policy: policy)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
     /// A small page stating the error, for the browser-facing routes.
-    static func errorPage(_ error: PlaybackError) -> Response {
+    static func errorPage(_ error: PlaybackError, frameAncestors: String) -> Response {
         let page = """
             <!doctype html><html><head><meta charset="utf-8"><title>replayd: \(HTMLText.escape(error.code))</title>
             <style>body{font:15px system-ui,sans-serif;margin:3em;color:#222}code{background:#eee;padding:1px 4px}</style>
@@ -50,7 +52,7 @@ enum PlaybackResponses {
             <p id="replayd-error" data-code="\(HTMLText.escape(error.code))"><code>\(HTMLText.escape(error.code))</code>: \(HTMLText.escape(error.message))</p>
             </body></html>
             """
-        var response = html(page, status: error.status)
+        var response = html(page, status: error.status, policy: PageSecurity.staticPolicy(frameAncestors: frameAncestors))
         response.headers[errorHeader] = error.code
         return response
     }

@@ -27,6 +27,7 @@ extension PlaybackRoutes {
             }
         }
         let assets = playerAssetURLs
+        let nonce = PageSecurity.nonce()
         let config = """
             {"eventsURL":\(HTMLText.scriptString("/v1/sessions/\(session.id)/events?" + eventsQuery)),\
             "session":\(HTMLText.scriptString(session.id)),"gapTag":\(HTMLText.scriptString(SessionEventStream.gapTag))}
@@ -43,8 +44,11 @@ extension PlaybackRoutes {
             "PLAYER_JS": HTMLText.escape(assets.script),
             "PLAYER_CSS": HTMLText.escape(assets.style),
             "CONFIG_JSON": config,
+            "NONCE": nonce,
         ])
-        return PlaybackResponses.html(page)
+        return PlaybackResponses.html(page, policy: PageSecurity.replayPolicy(
+            nonce: nonce, assetOrigin: PageSecurity.origin(of: configuration.rrwebAssetBaseURL),
+            frameAncestors: configuration.frameAncestors))
     }
 
     func sessionListPage(_ request: Request, campaign campaignText: String) async throws -> Response {
@@ -89,6 +93,6 @@ extension PlaybackRoutes {
             \(next)
             </body></html>
             """
-        return PlaybackResponses.html(html)
+        return PlaybackResponses.html(html, policy: PageSecurity.staticPolicy(frameAncestors: configuration.frameAncestors))
     }
 }

@@ -87,7 +87,7 @@ public struct PlaybackRoutes<Context: RequestContext>: Sendable {
             segments: segments, s3: s3, configuration: configuration,
             endTimestamp: Int64((session.endedAt.timeIntervalSince1970 * 1000).rounded()), gapEvent: gapEvent, logger: logger)
         var headers: HTTPFields = [
-            .contentType: "application/json", .cacheControl: "private, no-store",
+            .contentType: "application/json", .cacheControl: "private, no-store", PageSecurity.contentTypeOptions: "nosniff",
             PlaybackResponses.batchesHeader: String(stream.batchCount),
             PlaybackResponses.missingHeader: String(stream.gaps.missingCount),
             PlaybackResponses.conflictsHeader: String(stream.conflictCount),
@@ -160,7 +160,7 @@ public struct PlaybackRoutes<Context: RequestContext>: Sendable {
         do {
             return try await body()
         } catch {
-            return PlaybackResponses.errorPage(playbackError(error))
+            return PlaybackResponses.errorPage(playbackError(error), frameAncestors: configuration.frameAncestors)
         }
     }
 

@@ -56,7 +56,7 @@ final class RRWebAssets: Sendable {
 
     static func response(_ name: String, _ bytes: ByteBuffer) -> Response {
         Response(status: .ok,
-                 headers: [.contentType: contentType(name), .cacheControl: "public, max-age=3600"],
+                 headers: [.contentType: contentType(name), .cacheControl: "public, max-age=3600", PageSecurity.contentTypeOptions: "nosniff"],
                  body: .init(byteBuffer: bytes))
     }
 }

@@ -18,6 +18,9 @@ public struct ReplaydConfiguration: Sendable {
     public struct HTTP: Sendable {
         public var host = "127.0.0.1"
         public var port = 8080
+        /// The operational listener (`/metrics`, `/readyz`, `/healthz`), apart from the public one.
+        public var adminHost = "127.0.0.1"
+        public var adminPort = 9464
     }
 
     public struct KafkaSettings: Sendable {
@@ -74,6 +77,11 @@ public struct ReplaydConfiguration: Sendable {
 
         config.http.host = reader.string("REPLAYD_HTTP_HOST", default: config.http.host)
         config.http.port = reader.int("REPLAYD_HTTP_PORT", default: config.http.port, range: 0...65535)
+        config.http.adminHost = reader.string("REPLAYD_ADMIN_HTTP_HOST", default: config.http.adminHost)
+        config.http.adminPort = reader.int("REPLAYD_ADMIN_HTTP_PORT", default: config.http.adminPort, range: 0...65535)
+        if config.http.adminPort != 0, config.http.adminPort == config.http.port, config.http.adminHost == config.http.host {
+            reader.problem("REPLAYD_ADMIN_HTTP_PORT=\(config.http.adminPort) is REPLAYD_HTTP_PORT too; give the operational listener a port of its own")
+        }
         let level = reader.choice("REPLAYD_LOG_LEVEL", default: "info",
                                   in: Logger.Level.allCases.map(\.rawValue))
         config.logLevel = Logger.Level(rawValue: level) ?? .info

@@ -16,7 +16,7 @@ struct CommitAfterS3Tests {
          "REPLAYD_COMMIT_MAX_DELAY": commitMaxDelay, "REPLAYD_PROCESSOR_INSTANCE": instance, "REPLAYD_LOG_LEVEL": "warning"]
     }
 
-    /// Waits until the processor on `port` has appended `count` batches to its spool.
+    /// Waits until the processor whose operational listener is `port` has appended `count` batches to its spool.
     static func waitSpooled(_ count: Int, port: Int, timeout: Duration = .seconds(90)) async throws -> Double {
         let deadline = ContinuousClock.now + timeout
         var appended = 0.0
@@ -43,7 +43,7 @@ struct CommitAfterS3Tests {
                 let ends = try await ProcessorStack.produce(ProcessorIntegrationTests.batches(
                     topic: topic, campaign: campaign.id, sessions: sessions, seqs: 0..<5))
                 #expect(ends.values.reduce(0, +) == 500)
-                let spooled = try await Self.waitSpooled(500, port: portA)
+                let spooled = try await Self.waitSpooled(500, port: a.adminPort)
                 try #require(spooled >= 500, "a spooled every batch (\(spooled)): \(a.log.suffix(1500))")
                 // Durable in a's spool, but not in S3: nothing may be committed past them.
                 #expect(!(try await ProcessorStack.waitCommitted(group: group, topic: topic, ends: ends, timeout: .seconds(2))),
@@ -145,14 +145,14 @@ struct CommitAfterS3Tests {
                 defer { processor.crash() }
                 let ends = try await ProcessorStack.produce(messages)
                 #expect(try await ProcessorStack.waitCommitted(group: group, topic: topic, ends: ends, timeout: .seconds(90)), "\(processor.log.suffix(1500))")
-                #expect(try ProcessorS3OutageTests.metric("replayd_processor_records_total{result=\"conflict\"}", port: port) == 5)
-                #expect(try ProcessorS3OutageTests.metric("replayd_processor_records_total{result=\"duplicate\"}", port: port) == 10)
+                #expect(try ProcessorS3OutageTests.metric("replayd_processor_records_total{result=\"conflict\"}", port: processor.adminPort) == 5)
+                #expect(try ProcessorS3OutageTests.metric("replayd_processor_records_total{result=\"duplicate\"}", port: processor.adminPort) == 10)
                 // Lag comes from the consumer's own fetch state (reported every 10 s): 0 on both partitions.
                 var lagLines: [Substring] = []
                 let lagDeadline = ContinuousClock.now + .seconds(25)
                 while lagLines.count < 2, ContinuousClock.now < lagDeadline {
                     try await Task.sleep(for: .seconds(1))
-                    lagLines = try shell("curl -s http://127.0.0.1:\(port)/metrics").output.split(separator: "\n")
+                    lagLines = try shell("curl -s http://127.0.0.1:\(processor.adminPort)/metrics").output.split(separator: "\n")
                         .filter { $0.hasPrefix("replayd_processor_lag{") && $0.contains(topic) }
                 }
                 #expect(lagLines.count == 2 && lagLines.allSatisfy { $0.hasSuffix(" 0") || $0.hasSuffix(" 0.0") }, "\(lagLines)")
@@ -193,7 +193,7 @@ struct CommitAfterS3Tests {
                 #expect(try await ProcessorStack.waitCommitted(group: group, topic: topic, ends: ends, timeout: .seconds(60)), "\(processor.log.suffix(1500))")
                 let output = try await ProcessorStack.readOutput(prefix: "sessions/", campaign: campaign.id)
                 _ = ProcessorIntegrationTests.verify(output, sessions: sessions, seqs: 0..<3)
-                let closed = try ProcessorS3OutageTests.metric("replayd_spool_segments_closed_total{reason=\"commit_delay\"}", port: port)
+                let closed = try ProcessorS3OutageTests.metric("replayd_spool_segments_closed_total{reason=\"commit_delay\"}", port: processor.adminPort)
                 #expect(closed >= Double(sessions.count), "segments closed for the commit delay: \(closed)")
                 processor.stop()
                 await ProcessorStack.deleteOutput(prefix: "sessions/\(campaign.id.uuidString.lowercased())/")
@@ -215,7 +215,7 @@ struct CommitAfterS3Tests {
                 defer { processor.crash() }
                 let ends = try await ProcessorStack.produce(ProcessorIntegrationTests.batches(
                     topic: topic, campaign: campaign.id, sessions: sessions, seqs: 0..<4))
-                let spooled = try await Self.waitSpooled(120, port: port)
+                let spooled = try await Self.waitSpooled(120, port: processor.adminPort)
                 try #require(spooled >= 120, "spooled \(spooled): \(processor.log.suffix(1500))")
                 #expect(!(try await ProcessorStack.waitCommitted(group: group, topic: topic, ends: ends, timeout: .seconds(1))))
                 processor.stop()

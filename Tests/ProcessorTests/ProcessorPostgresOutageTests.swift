@@ -45,8 +45,8 @@ struct ProcessorPostgresOutageTests {
                     try stopped.restart()
                     throw error
                 }
-                let deadLetteredDuring = try ProcessorS3OutageTests.metric("replayd_processor_dead_letters_total", port: port)
-                let stale = try ProcessorS3OutageTests.metric("replayd_processor_campaign_stale_total", port: port)
+                let deadLetteredDuring = try ProcessorS3OutageTests.metric("replayd_processor_dead_letters_total", port: processor.adminPort)
+                let stale = try ProcessorS3OutageTests.metric("replayd_processor_campaign_stale_total", port: processor.adminPort)
                 try stopped.restart()
                 print("PostgreSQL was down for \(ContinuousClock.now - outageStart); stale campaign answers: \(Int(stale))")
                 #expect(deadLetteredDuring == 0, "dead letters during the outage")

@@ -17,6 +17,7 @@ struct ProcessorS3OutageTests {
         (try? FileManager.default.contentsOfDirectory(atPath: directory))?.filter { $0.hasSuffix(".jsonl.gz") } ?? []
     }
 
+    /// The sum of a metric's samples on the operational listener at `port`.
     static func metric(_ name: String, port: Int) throws -> Double {
         let text = try shell("curl -s http://127.0.0.1:\(port)/metrics").output
         return text.split(separator: "\n").filter { $0.hasPrefix(name) }
@@ -43,7 +44,7 @@ struct ProcessorS3OutageTests {
                 let first = try await ProcessorStack.produce(ProcessorIntegrationTests.batches(
                     topic: topic, campaign: campaign.id, sessions: sessions, seqs: 0..<5))
                 #expect(try await ProcessorStack.waitCommitted(group: group, topic: topic, ends: first, timeout: .seconds(60)))
-                let assignedBefore = try Self.metric("replayd_processor_rebalances_total{event=\"assigned\"}", port: port)
+                let assignedBefore = try Self.metric("replayd_processor_rebalances_total{event=\"assigned\"}", port: processor.adminPort)
 
                 let weed = try Self.weedPIDs()
                 try #require(!weed.isEmpty, "SeaweedFS is not running")
@@ -59,7 +60,7 @@ struct ProcessorS3OutageTests {
                     var appended = 0.0
                     while appended < 2_000, ContinuousClock.now < spooledDeadline {
                         try await Task.sleep(for: .milliseconds(250))
-                        appended = try Self.metric("replayd_spool_appends_total{result=\"appended\"}", port: port)
+                        appended = try Self.metric("replayd_spool_appends_total{result=\"appended\"}", port: processor.adminPort)
                     }
                     #expect(appended >= 2_000, "the second half reached the spool while S3 was away (\(appended))")
                     try await Task.sleep(for: .seconds(20))
@@ -71,9 +72,9 @@ struct ProcessorS3OutageTests {
                 }
                 StackFaults.thaw(frozen)
 
-                let failures = try Self.metric("replayd_upload_failures_total", port: port)
-                let assignedAfter = try Self.metric("replayd_processor_rebalances_total{event=\"assigned\"}", port: port)
-                let deadLettered = try Self.metric("replayd_processor_dead_letters_total", port: port)
+                let failures = try Self.metric("replayd_upload_failures_total", port: processor.adminPort)
+                let assignedAfter = try Self.metric("replayd_processor_rebalances_total{event=\"assigned\"}", port: processor.adminPort)
+                let deadLettered = try Self.metric("replayd_processor_dead_letters_total", port: processor.adminPort)
                 #expect(assignedAfter == assignedBefore, "the group rebalanced during the outage")
                 #expect(deadLettered == 0)
                 #expect(try await ProcessorStack.admin.watermarks(topic: deadLetters, partition: 0).high == 0, "nothing was dead-lettered")

@@ -20,12 +20,19 @@ struct ReadinessTests {
             "REPLAYD_KAFKA_TOPIC": TestStack.uniqueName("readyz"), "REPLAYD_LOG_LEVEL": "error",
         ])
         defer { collector.stop() }
-        #expect(try Self.readyz(port: port).code == "200")
+        #expect(try Self.readyz(port: collector.adminPort).code == "200")
+        // Operational endpoints live on their own listener; the public port only says it is alive.
+        let code = { (url: String) in try shell("curl -s -o /dev/null -w '%{http_code}' \(url)").output }
+        #expect(try code("http://127.0.0.1:\(port)/healthz") == "200")
+        #expect(try code("http://127.0.0.1:\(port)/readyz") == "404")
+        #expect(try code("http://127.0.0.1:\(port)/metrics") == "404")
+        #expect(try code("http://127.0.0.1:\(collector.adminPort)/metrics") == "200")
+        #expect(try code("http://127.0.0.1:\(collector.adminPort)/healthz") == "200")
 
         let stopped = try StackFaults.stopPostgres()
         let down: (code: String, body: String, seconds: Double)
         do {
-            down = try Self.readyz(port: port)
+            down = try Self.readyz(port: collector.adminPort)
         } catch {
             try stopped.restart()
             throw error
@@ -35,7 +42,7 @@ struct ReadinessTests {
         #expect(down.body.contains("postgres"), "\(down.body)")
         // The checks' deadline is 2 s; curl gives up at 20 s.
         #expect(down.seconds < 10, "/readyz took \(down.seconds) s with PostgreSQL stopped")
-        try await Self.waitReady(port: port)
+        try await Self.waitReady(port: collector.adminPort)
 
         // Frozen (SIGSTOP): connections are accepted and queries never answered, and the check's
         // query ignores cancellation; /readyz must still answer at its deadline.
@@ -43,7 +50,7 @@ struct ReadinessTests {
         let frozenPIDs = try StackFaults.freeze(postgres, skippingExited: true)
         let frozen: (code: String, body: String, seconds: Double)
         do {
-            frozen = try Self.readyz(port: port)
+            frozen = try Self.readyz(port: collector.adminPort)
         } catch {
             StackFaults.thaw(frozenPIDs)
             throw error
@@ -52,7 +59,7 @@ struct ReadinessTests {
         #expect(frozen.code == "503", "\(frozen)")
         #expect(frozen.body.contains("postgres"), "\(frozen.body)")
         #expect(frozen.seconds < 10, "/readyz took \(frozen.seconds) s with PostgreSQL frozen")
-        try await Self.waitReady(port: port)
+        try await Self.waitReady(port: collector.adminPort)
     }
 
     static func waitReady(port: Int) async throws {

@@ -5,6 +5,8 @@ import Foundation
 public struct ReplaydProcess: Sendable {
     public let pid: Int32
     public let port: Int
+    /// The operational listener (`/metrics`, `/readyz`): a free port of its own.
+    public let adminPort: Int
     public let logPath: String
     public let environment: [String: String]
 
@@ -24,16 +26,18 @@ public struct ReplaydProcess: Sendable {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("replayd-e2e-\(port).log").path
         var environment = environment
         environment["REPLAYD_HTTP_PORT"] = String(port)
+        let adminPort = try environment["REPLAYD_ADMIN_HTTP_PORT"].flatMap { Int($0) } ?? TestStack.freePort()
+        environment["REPLAYD_ADMIN_HTTP_PORT"] = String(adminPort)
         let exports = environment.map { "\($0.key)='\($0.value)'" }.joined(separator: " ")
         let result = try shell("env \(exports) nohup '\(binary)' \(arguments) >'\(log)' 2>&1 & echo $!")
         guard let pid = Int32(result.output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw NSError(domain: "replayd", code: 1, userInfo: [NSLocalizedDescriptionKey: "could not start replayd: \(result.output)"])
         }
-        let process = ReplaydProcess(pid: pid, port: port, logPath: log, environment: environment)
+        let process = ReplaydProcess(pid: pid, port: port, adminPort: adminPort, logPath: log, environment: environment)
         // A cold start on a loaded 2-core machine (debug build, recovering a spool) can take a while.
         let deadline = ContinuousClock.now + .seconds(90)
         while ContinuousClock.now < deadline {
-            if (try? shell("curl -sf http://127.0.0.1:\(port)/readyz"))?.status == 0 { return process }
+            if (try? shell("curl -sf http://127.0.0.1:\(adminPort)/readyz"))?.status == 0 { return process }
             guard alive(pid) else { break }
             usleep(200_000)
         }

@@ -80,7 +80,7 @@ extension UploaderTests {
                 if open.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
             }
             try #require(!open.isEmpty, "no multipart upload started; processor: \(first.log.suffix(2000))")
-            #expect(try ProcessPipeline.metric(#"replayd_processor_records_total{result="stored"}"#, port: firstPort) == Double(batches))
+            #expect(try ProcessPipeline.metric(#"replayd_processor_records_total{result="stored"}"#, port: first.adminPort) == Double(batches))
             first.crash()
             firstRunning = false
             print("killed the processor \(ContinuousClock.now - started) after the start, during multipart upload \(open.map(\.key))")
@@ -103,8 +103,8 @@ extension UploaderTests {
                 return !(try await Fixture.keys(s3, prefix: sessionPrefix).isEmpty)
             }
             #expect(uploaded, "the recovered segment was uploaded and its file deleted; processor: \(second.log.suffix(2000))")
-            #expect(try ProcessPipeline.metric("replayd_spool_recovered_segments_total", port: secondPort) == 1)
-            #expect(try ProcessPipeline.metric(#"replayd_uploads_total{method="multipart"}"#, port: secondPort) == 1)
+            #expect(try ProcessPipeline.metric("replayd_spool_recovered_segments_total", port: second.adminPort) == 1)
+            #expect(try ProcessPipeline.metric(#"replayd_uploads_total{method="multipart"}"#, port: second.adminPort) == 1)
             let leftOpen = try await s3.listMultipartUploads(prefix: campaignPrefix)
             #expect(leftOpen.isEmpty, "multipart uploads left open: \(leftOpen)")
 
@@ -113,12 +113,12 @@ extension UploaderTests {
             // new segment (its spool does not know the recovered file's seqs) and commits them once
             // that segment is in S3 too.
             let assigned = try await Fixture.eventually(timeout: .seconds(30)) {
-                try ProcessPipeline.metric(#"replayd_processor_rebalances_total{event="assigned"}"#, port: secondPort) >= 1
+                try ProcessPipeline.metric(#"replayd_processor_rebalances_total{event="assigned"}"#, port: second.adminPort) >= 1
             }
             #expect(assigned, "the restarted processor joined the group")
             let redelivered = try await Fixture.eventually(timeout: .seconds(30)) {
-                let stored = try ProcessPipeline.metric(#"replayd_processor_records_total{result="stored"}"#, port: secondPort)
-                let duplicate = try ProcessPipeline.metric(#"replayd_processor_records_total{result="duplicate"}"#, port: secondPort)
+                let stored = try ProcessPipeline.metric(#"replayd_processor_records_total{result="stored"}"#, port: second.adminPort)
+                let duplicate = try ProcessPipeline.metric(#"replayd_processor_records_total{result="duplicate"}"#, port: second.adminPort)
                 return stored + duplicate == Double(batches)
             }
             #expect(redelivered, "the uncommitted batches were delivered again: \(second.log.suffix(1500))")
@@ -129,12 +129,12 @@ extension UploaderTests {
             let third = try ReplaydProcess.start("processor", port: thirdPort, environment: processorSettings)
             defer { third.stop() }
             let thirdAssigned = try await Fixture.eventually(timeout: .seconds(30)) {
-                try ProcessPipeline.metric(#"replayd_processor_rebalances_total{event="assigned"}"#, port: thirdPort) >= 1
+                try ProcessPipeline.metric(#"replayd_processor_rebalances_total{event="assigned"}"#, port: third.adminPort) >= 1
             }
             #expect(thirdAssigned, "a third processor joined the group")
             try await Task.sleep(for: .seconds(1))
-            #expect(try ProcessPipeline.metric(#"replayd_processor_records_total{result="stored"}"#, port: thirdPort) == 0)
-            #expect(try ProcessPipeline.metric(#"replayd_processor_records_total{result="duplicate"}"#, port: thirdPort) == 0)
+            #expect(try ProcessPipeline.metric(#"replayd_processor_records_total{result="stored"}"#, port: third.adminPort) == 0)
+            #expect(try ProcessPipeline.metric(#"replayd_processor_records_total{result="duplicate"}"#, port: third.adminPort) == 0)
             third.stop()
 
             // 4. S3 holds the session as playback reads it: every object's lines in seq order, copies

@@ -33,6 +33,8 @@ struct ConfigCommand: AsyncParsableCommand {
         return [
             ("REPLAYD_HTTP_HOST", c.http.host),
             ("REPLAYD_HTTP_PORT", "\(c.http.port)"),
+            ("REPLAYD_ADMIN_HTTP_HOST", c.http.adminHost),
+            ("REPLAYD_ADMIN_HTTP_PORT", "\(c.http.adminPort)"),
             ("REPLAYD_LOG_LEVEL", "\(c.logLevel)"),
             ("REPLAYD_PUBLIC_URL", optional(c.publicURL)),
             ("REPLAYD_POSTGRES_URL", "postgres://\(postgresUser)@\(c.postgres.displayName) (sslmode \(c.postgres.sslMode))"),

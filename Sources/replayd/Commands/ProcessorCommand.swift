@@ -6,7 +6,8 @@ import Logging
 /// `replayd processor`: joins the consumer group on the batches topic and moves accepted batches
 /// into the local spool, from which the uploader streams closed segments to S3. Run as many as
 /// there are partitions to share; each needs its own spool directory (`REPLAYD_SPOOL_DIR`).
-/// Serves `/healthz`, `/readyz` and `/metrics` on `REPLAYD_HTTP_HOST:REPLAYD_HTTP_PORT`.
+/// Serves `/healthz`, `/readyz` and `/metrics` on `REPLAYD_ADMIN_HTTP_HOST:REPLAYD_ADMIN_HTTP_PORT`
+/// (and `/healthz` on `REPLAYD_HTTP_HOST:REPLAYD_HTTP_PORT`).
 struct ProcessorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "processor",

@@ -4,17 +4,24 @@ import Hummingbird
 import Prometheus
 
 /// `GET /healthz` (the process serves requests), `GET /readyz` (every dependency answers, each
-/// reported by name) and `GET /metrics` (Prometheus text format).
+/// reported by name, with the error text) and `GET /metrics` (Prometheus text format), served on the
+/// operational listener (`REPLAYD_ADMIN_HTTP_HOST:REPLAYD_ADMIN_HTTP_PORT`). The public listener only
+/// answers `/healthz` (``registerPublic(on:)``).
 struct OperationalRoutes: Sendable {
     let checks: [ReadinessCheck]
     let registry: PrometheusCollectorRegistry
     var checkTimeout: Duration = .seconds(2)
 
-    func register<Context: RequestContext>(on router: Router<Context>) {
+    /// `/healthz` only: what load balancers probe on the public port.
+    static func registerPublic<Context: RequestContext>(on router: Router<Context>) {
         router.get("/healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
         }
+    }
+
+    func register<Context: RequestContext>(on router: Router<Context>) {
+        Self.registerPublic(on: router)
         router.get("/readyz") { _, _ in
             let results = await runChecks()
             let ready = results.allSatisfy { $0.error == nil }

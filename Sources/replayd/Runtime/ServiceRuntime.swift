@@ -93,7 +93,13 @@ struct ServiceRuntime: Sendable {
             checks += [redisCheck, kafkaCheck(admin)]
         }
 
-        OperationalRoutes(checks: Self.unique(checks), registry: Observability.registry).register(on: router)
+        OperationalRoutes.registerPublic(on: router)
+        let operational = Router(context: BasicRequestContext.self)
+        OperationalRoutes(checks: Self.unique(checks), registry: Observability.registry).register(on: operational)
+        services.append(Application(
+            router: operational,
+            configuration: .init(address: .hostname(configuration.http.adminHost, port: configuration.http.adminPort), serverName: "replayd-admin"),
+            logger: logger))
         services.append(Application(
             router: router,
             server: .http1WithContinue,
@@ -105,6 +111,7 @@ struct ServiceRuntime: Sendable {
         logger.info("replayd starting", metadata: [
             "components": "\(components.map(\.rawValue).sorted().joined(separator: ","))",
             "http": "\(configuration.http.host):\(configuration.http.port)",
+            "admin_http": "\(configuration.http.adminHost):\(configuration.http.adminPort)",
         ])
         try await group.run()
     }
