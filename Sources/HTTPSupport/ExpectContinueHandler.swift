@@ -29,8 +29,8 @@ public final class ExpectContinueHandler: ChannelInboundHandler, RemovableChanne
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1.1 with ``ExpectContinueHandler``.
+    /// HTTP/1.1 with ``ExpectContinueHandler`` and ``EarlyResponseCloser``.
     public static var http1WithContinue: HTTPServerBuilder {
-        .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()]))
+        .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler(), EarlyResponseCloser()]))
     }
 }

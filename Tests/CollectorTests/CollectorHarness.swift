@@ -81,7 +81,9 @@ struct CollectorHarness: Sendable {
     func application(_ routes: CollectorRoutes<IngestRequestContext>? = nil) -> some ApplicationProtocol {
         let router = Router(context: IngestRequestContext.self)
         (routes ?? self.routes()).register(on: router)
-        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
+        // The server stack the service runs (`replayd collector`): Expect: 100-continue and early closes.
+        return Application(router: router, server: .http1WithContinue,
+                           configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
     }
 
     /// Records on the test topic, read from the beginning with a fresh group, waiting until `expected`
