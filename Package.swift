@@ -199,7 +199,7 @@ let package = Package(
         .target(
             name: "ReplaydKit",
             dependencies: [
-                "Core", "Kafka", "Redis", "Curl", "S3", "Database", "Collector", "Uploader", "Processor", "Tracker", "Playback",
+                "Core", "HTTPSupport", "Kafka", "Redis", "Curl", "S3", "Database", "Collector", "Uploader", "Processor", "Tracker", "Playback",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

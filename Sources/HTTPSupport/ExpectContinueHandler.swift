@@ -29,8 +29,11 @@ public final class ExpectContinueHandler: ChannelInboundHandler, RemovableChanne
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1.1 with ``ExpectContinueHandler`` and ``EarlyResponseCloser``.
-    public static var http1WithContinue: HTTPServerBuilder {
-        .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler(), EarlyResponseCloser()]))
+    /// HTTP/1.1 with ``ExpectContinueHandler`` and ``EarlyResponseCloser``, and the edge limits of
+    /// ``ConnectionGuard`` (one `counter` per listener).
+    public static func http1WithContinue(edge: HTTPEdgeConfiguration = .init(), counter: ConnectionCounter = .init()) -> HTTPServerBuilder {
+        .http1(configuration: .init(additionalChannelHandlers: [
+            ConnectionGuard(configuration: edge, counter: counter), ExpectContinueHandler(), EarlyResponseCloser(),
+        ]))
     }
 }

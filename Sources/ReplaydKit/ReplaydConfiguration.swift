@@ -2,6 +2,7 @@ import Collector
 import Core
 import Database
 import Foundation
+import HTTPSupport
 import Kafka
 import Logging
 import Playback
@@ -21,6 +22,8 @@ public struct ReplaydConfiguration: Sendable {
         /// The operational listener (`/metrics`, `/readyz`, `/healthz`), apart from the public one.
         public var adminHost = "127.0.0.1"
         public var adminPort = 9464
+        /// Idle and body deadlines and the connection cap of the public listener.
+        public var edge = HTTPEdgeConfiguration()
     }
 
     public struct KafkaSettings: Sendable {
@@ -79,6 +82,12 @@ public struct ReplaydConfiguration: Sendable {
         config.http.port = reader.int("REPLAYD_HTTP_PORT", default: config.http.port, range: 0...65535)
         config.http.adminHost = reader.string("REPLAYD_ADMIN_HTTP_HOST", default: config.http.adminHost)
         config.http.adminPort = reader.int("REPLAYD_ADMIN_HTTP_PORT", default: config.http.adminPort, range: 0...65535)
+        config.http.edge.idleTimeout = reader.duration(
+            "REPLAYD_HTTP_IDLE_TIMEOUT", default: config.http.edge.idleTimeout, minimum: .milliseconds(100))
+        config.http.edge.bodyTimeout = reader.duration(
+            "REPLAYD_HTTP_BODY_TIMEOUT", default: config.http.edge.bodyTimeout, minimum: .milliseconds(100))
+        config.http.edge.maxConnections = reader.int(
+            "REPLAYD_HTTP_MAX_CONNECTIONS", default: config.http.edge.maxConnections, range: 1...1_000_000)
         if config.http.adminPort != 0, config.http.adminPort == config.http.port, config.http.adminHost == config.http.host {
             reader.problem("REPLAYD_ADMIN_HTTP_PORT=\(config.http.adminPort) is REPLAYD_HTTP_PORT too; give the operational listener a port of its own")
         }

@@ -50,13 +50,28 @@ struct RecordAndPlayBackTests {
         """
     }
 
-    @Test("a session recorded in Chromium plays back from S3 with its text and input values")
-    func recordAndPlayBack() async throws {
-        let logger = Logger(label: "test.e2e")
-        let topic = TestStack.uniqueName("e2e")
+    /// One recording run: the campaign, the running `replayd all` and the collector's URL.
+    struct RecordingRun: Sendable {
+        let environment: [String: String]
+        let campaignID: String
+        let collector: String
+        let replayd: ReplaydProcess
+    }
+
+    /// Creates a topic of its own and a campaign, serves `pages` (path → page, given the campaign's
+    /// key and the collector's URL) on a site of its own origin beside the rrweb recorder and a
+    /// harness page that frames `/page.html`, starts `replayd all`, records the harness page in
+    /// headless Chromium until a page fetches `/done` (at most 30 s), then runs `body`.
+    static func record(
+        _ prefix: String, chromiumFlags: String = "",
+        pages: [String: @Sendable (_ key: String, _ collector: String) -> String],
+        _ body: @Sendable (RecordingRun) async throws -> Void
+    ) async throws {
+        let logger = Logger(label: "test.\(prefix)")
+        let topic = TestStack.uniqueName(prefix)
         let admin = StackFixtures.kafkaAdmin(logger: logger)
         try await admin.createTopic(topic, partitions: 4)
-        defer { Task { try? await admin.deleteTopic(topic) } }
+        defer { Task { try? await admin.deleteTopic(topic); try? await admin.deleteTopic(topic + ".dlq") } }
         let environment = Self.environment(topic: topic)
         _ = try ReplaydProcess.command("migrate", environment: environment)
 
@@ -69,12 +84,14 @@ struct RecordAndPlayBackTests {
         site.get("/rrweb-record.js") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/javascript"], body: .init(byteBuffer: ByteBuffer(bytes: rrweb)))
         }
-        site.get("/page.html") { _, _ in Self.html(Self.page(key: campaignBox.key, collector: collector)) }
+        for (path, page) in pages {
+            site.get(RouterPath(path)) { _, _ in Self.html(page(campaignBox.key, collector)) }
+        }
         site.get("/harness.html") { _, _ in
             Self.html("<!doctype html><iframe src=\"/page.html\" width=\"1000\" height=\"700\"></iframe><img src=\"/slow\"><p>harness done</p>")
         }
-        // The harness page's image loads once the recorded page says all it sent was answered (at most
-        // 30 s), which keeps Chromium's --dump-dom open exactly as long as the page needs.
+        // The harness page's image loads once a recorded page says all it sent was answered (at most
+        // 30 s), which keeps Chromium's --dump-dom open exactly as long as the pages need.
         let done = PageGate()
         site.get("/done") { _, _ in done.release(); return Response(status: .noContent) }
         site.get("/slow") { _, _ in
@@ -87,16 +104,24 @@ struct RecordAndPlayBackTests {
             let created = try ReplaydProcess.command("campaign create --name \(topic) --origin \(origin) --json", environment: environment)
             let campaign = try JSONSerialization.jsonObject(with: Data(created.utf8)) as! [String: String]
             campaignBox.key = campaign["key"]!
-            let campaignID = campaign["id"]!
 
             let replayd = try ReplaydProcess.start("all", port: port, environment: environment)
             defer { replayd.stop() }
 
-            // 1. Record: Chromium runs the page; the snippet sends gzip batches and a beacon.
+            // Record: Chromium runs the pages; the snippet sends gzip batches and a beacon.
             let recording = try await shellAsync("timeout 60 chromium --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage "
-                                      + "--window-size=1280,800 --dump-dom \(origin)/harness.html 2>/dev/null")
+                                      + "\(chromiumFlags) --window-size=1280,800 --dump-dom \(origin)/harness.html 2>/dev/null")
             #expect(recording.output.contains("harness done"))
-            #expect(done.isOpen, "the page never saw all its batches answered; replayd log: \(replayd.log.suffix(3000))")
+            #expect(done.isOpen, "the pages never saw all their batches answered; replayd log: \(replayd.log.suffix(3000))")
+            try await body(RecordingRun(environment: environment, campaignID: campaign["id"]!, collector: collector, replayd: replayd))
+        }
+    }
+
+    @Test("a session recorded in Chromium plays back from S3 with its text and input values")
+    func recordAndPlayBack() async throws {
+        try await Self.record("e2e", pages: ["/page.html": { key, collector in Self.page(key: key, collector: collector) }]) { run in
+            let (environment, campaignID, collector, replayd) = (run.environment, run.campaignID, run.collector, run.replayd)
+            let topic = environment["REPLAYD_KAFKA_TOPIC"]!
 
             // 2. The Processor spools the batches; the idle segment closes and uploads; Postgres indexes it.
             var session: [String: Any]?
@@ -166,58 +191,23 @@ struct RecordAndPlayBackTests {
 
     @Test("a tab and its copy (window.open) record two sessions through replayd all; both play back complete")
     func twoTabsPlayBackComplete() async throws {
-        let logger = Logger(label: "test.e2e.tabs")
-        let topic = TestStack.uniqueName("e2e-tabs")
-        let admin = StackFixtures.kafkaAdmin(logger: logger)
-        try await admin.createTopic(topic, partitions: 4)
-        try await admin.createTopic(topic + ".dlq", partitions: 1)
-        defer { Task { try? await admin.deleteTopic(topic); try? await admin.deleteTopic(topic + ".dlq") } }
-        let environment = Self.environment(topic: topic)  // its dead-letter topic is topic + ".dlq"
-        _ = try ReplaydProcess.command("migrate", environment: environment)
-
-        let site = Router()
-        let rrweb = try Data(contentsOf: URL(fileURLWithPath: Self.rrwebRecord))
-        let port = try TestStack.freePort()
-        let collector = "http://127.0.0.1:\(port)"
-        let campaignBox = CampaignBox()
-        site.get("/rrweb-record.js") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/javascript"], body: .init(byteBuffer: ByteBuffer(bytes: rrweb)))
-        }
-        site.get("/page.html") { _, _ in
-            Self.html(Self.tabPage(key: campaignBox.key, collector: collector, title: "Original", script: """
-                setTimeout(function () { document.getElementById('status').textContent = 'Original typed';
-                  whenDrained(function () { window.open('/copy.html'); }); }, 600);
-                """))
-        }
-        site.get("/copy.html") { _, _ in
-            Self.html(Self.tabPage(key: campaignBox.key, collector: collector, title: "Copy", script: """
-                setTimeout(function () { document.getElementById('status').textContent = 'Copy done';
-                  setTimeout(function () { whenDrained(function () { fetch('/done'); }); }, 100); }, 800);
-                """))
-        }
-        site.get("/harness.html") { _, _ in
-            Self.html("<!doctype html><iframe src=\"/page.html\" width=\"1000\" height=\"700\"></iframe><img src=\"/slow\"><p>harness done</p>")
-        }
-        let done = PageGate()
-        site.get("/done") { _, _ in done.release(); return Response(status: .noContent) }
-        site.get("/slow") { _, _ in
-            _ = try await done.wait(limit: .seconds(30))
-            return Response(status: .ok, headers: [.contentType: "image/gif"], body: .init(byteBuffer: ByteBuffer(string: "GIF89a")))
-        }
-        let siteApp = Application(router: site, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
-        try await siteApp.test(.live) { client in
-            let origin = "http://127.0.0.1:\(client.port ?? 0)"
-            let created = try ReplaydProcess.command("campaign create --name \(topic) --origin \(origin) --json", environment: environment)
-            let campaign = try JSONSerialization.jsonObject(with: Data(created.utf8)) as! [String: String]
-            campaignBox.key = campaign["key"]!
-            let campaignID = campaign["id"]!
-
-            let replayd = try ReplaydProcess.start("all", port: port, environment: environment)
-            defer { replayd.stop() }
-            let recording = try await shellAsync("timeout 60 chromium --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage "
-                                      + "--disable-popup-blocking --window-size=1280,800 --dump-dom \(origin)/harness.html 2>/dev/null")
-            #expect(recording.output.contains("harness done"))
-            #expect(done.isOpen, "the copy never saw all its batches answered; replayd log: \(replayd.log.suffix(3000))")
+        let pages: [String: @Sendable (String, String) -> String] = [
+            "/page.html": { key, collector in
+                Self.tabPage(key: key, collector: collector, title: "Original", script: """
+                    setTimeout(function () { document.getElementById('status').textContent = 'Original typed';
+                      whenDrained(function () { window.open('/copy.html'); }); }, 600);
+                    """)
+            },
+            "/copy.html": { key, collector in
+                Self.tabPage(key: key, collector: collector, title: "Copy", script: """
+                    setTimeout(function () { document.getElementById('status').textContent = 'Copy done';
+                      setTimeout(function () { whenDrained(function () { fetch('/done'); }); }, 100); }, 800);
+                    """)
+            },
+        ]
+        try await Self.record("e2e-tabs", chromiumFlags: "--disable-popup-blocking", pages: pages) { run in
+            let (environment, campaignID, collector, replayd) = (run.environment, run.campaignID, run.collector, run.replayd)
+            let topic = environment["REPLAYD_KAFKA_TOPIC"]!
 
             // Both sessions are indexed, and each one's events, read through the events API, hold
             // its own tab's last change, with no gap.

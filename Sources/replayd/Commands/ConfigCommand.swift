@@ -1,3 +1,4 @@
+import HTTPSupport
 import ReplaydKit
 import ArgumentParser
 import Collector
@@ -33,6 +34,9 @@ struct ConfigCommand: AsyncParsableCommand {
         return [
             ("REPLAYD_HTTP_HOST", c.http.host),
             ("REPLAYD_HTTP_PORT", "\(c.http.port)"),
+            ("REPLAYD_HTTP_IDLE_TIMEOUT", "\(c.http.edge.idleTimeout)"),
+            ("REPLAYD_HTTP_BODY_TIMEOUT", "\(c.http.edge.bodyTimeout)"),
+            ("REPLAYD_HTTP_MAX_CONNECTIONS", "\(c.http.edge.maxConnections)"),
             ("REPLAYD_ADMIN_HTTP_HOST", c.http.adminHost),
             ("REPLAYD_ADMIN_HTTP_PORT", "\(c.http.adminPort)"),
             ("REPLAYD_LOG_LEVEL", "\(c.logLevel)"),

@@ -102,7 +102,7 @@ struct ServiceRuntime: Sendable {
             logger: logger))
         services.append(Application(
             router: router,
-            server: .http1WithContinue,
+            server: .http1WithContinue(edge: configuration.http.edge),
             configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "replayd"),
             logger: logger))
 
