@@ -18,8 +18,13 @@ public struct PlaybackConfiguration: Sendable {
     /// File names of the player build (global `rrwebPlayer`) and its stylesheet.
     public var playerScript = "rrweb-player-0-7-14.js"
     public var playerStyle = "rrweb-player-0-7-14-style.css"
-    /// Where the event stream keeps its temporary files (one directory per request, deleted after).
-    public var temporaryDirectory: String = FileManager.default.temporaryDirectory.path
+    /// Where the event stream keeps its temporary files (one directory per request, deleted after):
+    /// a directory of its own (`REPLAYD_PLAYBACK_TEMP_DIR`), not the spool's disk.
+    public var temporaryDirectory: String = (FileManager.default.temporaryDirectory.path as NSString).appendingPathComponent("replayd-playback")
+    /// Event streams one process serves at once (`REPLAYD_PLAYBACK_MAX_STREAMS`), and the temporary
+    /// bytes they may hold together (`REPLAYD_PLAYBACK_MAX_TEMP_BYTES`); 429 `playback_busy` beyond.
+    public var maxConcurrentStreams = 16
+    public var maxTemporaryBytes: Int64 = 4 << 30
     /// Read size when streaming events out of the decompressed segments.
     public var chunkSize: Int = 64 << 10
     /// Segments downloaded at the same time for one request.

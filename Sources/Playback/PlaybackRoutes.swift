@@ -29,6 +29,7 @@ public struct PlaybackRoutes<Context: RequestContext>: Sendable {
     let logger: Logger
     let assets: RRWebAssets
     let template: ReplayPageTemplate
+    let admission: StreamAdmission
 
     public init(configuration: PlaybackConfiguration, tokens: AnalystTokenStore, sessions: SessionStore, s3: S3Client,
                 logger: Logger) {
@@ -39,6 +40,7 @@ public struct PlaybackRoutes<Context: RequestContext>: Sendable {
         self.logger = logger
         self.assets = RRWebAssets(directory: configuration.rrwebAssetsDirectory)
         self.template = ReplayPageTemplate()
+        self.admission = StreamAdmission(maxStreams: configuration.maxConcurrentStreams, maxBytes: configuration.maxTemporaryBytes)
     }
 
     public func register(on router: Router<Context>) {
@@ -83,6 +85,7 @@ public struct PlaybackRoutes<Context: RequestContext>: Sendable {
             try await sessions.segments(campaignID: session.campaignID, session: session.id)
         }
         let gapEvent = request.uri.queryParameters["gap_event"].map { $0 != "false" && $0 != "0" } ?? true
+        let admitted = try admission.admit(compressedBytes: segments.reduce(0) { $0 + $1.bytes })
         let stream = try await SessionEventStream.prepare(
             segments: segments, s3: s3, configuration: configuration,
             endTimestamp: Int64((session.endedAt.timeIntervalSince1970 * 1000).rounded()), gapEvent: gapEvent, logger: logger)
@@ -103,6 +106,7 @@ public struct PlaybackRoutes<Context: RequestContext>: Sendable {
         }
         return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: stream.contentLength) { writer in
             try await stream.write(to: &writer)
+            withExtendedLifetime(admitted) {}  // the budget is held until the stream is written (or dropped)
         })
     }
 

@@ -78,11 +78,13 @@ struct CollectorHarness: Sendable {
             publisher: BatchPublisher(producer: producer, topic: topic))
     }
 
-    func application(_ routes: CollectorRoutes<IngestRequestContext>? = nil, edge: HTTPEdgeConfiguration = .init()) -> some ApplicationProtocol {
+    func application(
+        _ routes: CollectorRoutes<IngestRequestContext>? = nil, edge: HTTPEdgeConfiguration = .init(), counter: ConnectionCounter = .init()
+    ) -> some ApplicationProtocol {
         let router = Router(context: IngestRequestContext.self)
         (routes ?? self.routes()).register(on: router)
         // The server stack the service runs (`replayd collector`): Expect: 100-continue and early closes.
-        return Application(router: router, server: .http1WithContinue(edge: edge),
+        return Application(router: router, server: .http1WithContinue(edge: edge, counter: counter),
                            configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
     }
 

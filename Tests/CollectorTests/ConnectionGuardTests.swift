@@ -115,11 +115,15 @@ struct ConnectionGuardTests {
         try await CollectorHarness.run { harness in
             var edge = HTTPEdgeConfiguration()
             edge.maxConnections = 20
-            try await harness.application(edge: edge).test(.live) { client in
+            let counter = ConnectionCounter()
+            try await harness.application(edge: edge, counter: counter).test(.live) { client in
                 let port = try #require(client.port)
+                try await Task.sleep(for: .milliseconds(500))
+                let others = counter.current  // the test client's own connection, if it keeps one
                 let text = try await Self.attack(port: port, idle: 30, slowHeads: 0, slowBodies: 0, key: "pk_x", within: 3)
                 let idle = try #require((try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: [String: Any]])?["idle"], "\(text)")
-                #expect(idle["closed"] as? Int == 10, "30 opened, cap 20: \(text)")
+                #expect(idle["closed"] as? Int == 30 - (20 - others), "30 opened beside \(others), cap 20: \(text)")
+                #expect(counter.current == others, "every closed connection is uncounted again")
             }
         }
     }

@@ -4,7 +4,8 @@ import S3
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
-import Playback
+@testable import Playback
+import Hummingbird
 import TestSupport
 import Testing
 
@@ -62,6 +63,48 @@ struct EventsTests {
                 }
             }
         }
+    }
+
+    @Test("beyond the concurrent-stream budget the events endpoint answers 429 playback_busy with Retry-After")
+    func streamBudget() async throws {
+        try await PlaybackHarness.run(configure: { $0.maxConcurrentStreams = 1 }) { harness in
+            let campaign = try await harness.campaign()
+            let session = TestStack.uniqueName("s")
+            try await harness.storeSession(campaign: campaign.id, session: session, segments: [[.marked(0), .marked(1)]])
+            let auth = try await harness.bearer()
+            let routes = harness.routes()
+            let router = Router(context: BasicRequestContext.self)
+            routes.register(on: router)
+            let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: harness.logger)
+            try await app.test(.router) { client in
+                var held: StreamAdmission.Admission? = try routes.admission.admit(compressedBytes: 1)
+                try await client.execute(uri: "/v1/sessions/\(session)/events", method: .get, headers: auth) { response in
+                    #expect(response.status == .tooManyRequests)
+                    #expect(response.errorCode == "playback_busy")
+                    #expect(response.headers[.retryAfter] == "5")
+                }
+                #expect(held != nil)
+                held = nil  // the other stream finished
+                try await client.execute(uri: "/v1/sessions/\(session)/events", method: .get, headers: auth) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.markers.count == 4)
+                }
+                #expect(routes.admission.inUse.streams == 0, "a written stream gives its place back")
+            }
+        }
+    }
+
+    @Test("the temporary-bytes budget admits a large session alone, not beside another")
+    func temporaryBytesBudget() throws {
+        let admission = StreamAdmission(maxStreams: 10, maxBytes: 1_000)
+        var first: StreamAdmission.Admission? = try admission.admit(compressedBytes: 500)  // 8,000 estimated: alone, admitted
+        #expect(throws: PlaybackError.self) { _ = try admission.admit(compressedBytes: 1) }
+        #expect(first?.bytes == 500 * StreamAdmission.expansion)
+        first = nil
+        let small = try admission.admit(compressedBytes: 10)
+        let second = try admission.admit(compressedBytes: 10)
+        #expect(admission.inUse.streams == 2 && admission.inUse.bytes == 320)
+        _ = (small, second)
     }
 
     @Test("gaps are reported in a header and a trailing replayd.gap custom event")

@@ -96,6 +96,10 @@ struct ConfigCommand: AsyncParsableCommand {
             ("REPLAYD_RRWEB_ASSET_URL", optional(c.playback.rrwebAssetBaseURL)),
             ("REPLAYD_NIO_EXECUTOR", "\(c.nioExecutor)"),
             ("REPLAYD_PRESIGN_SECONDS", c.playback.presignedURLLifetime.map { "\($0)" } ?? "0 (presigned URLs off)"),
+            ("REPLAYD_PLAYBACK_MAX_STREAMS", "\(c.playback.maxConcurrentStreams)"),
+            ("REPLAYD_PLAYBACK_MAX_TEMP_BYTES", "\(c.playback.maxTemporaryBytes)"),
+            ("REPLAYD_PLAYBACK_TEMP_DIR", c.playback.temporaryDirectory),
+            ("REPLAYD_FRAME_ANCESTORS", c.playback.frameAncestors),
         ]
     }
 }
