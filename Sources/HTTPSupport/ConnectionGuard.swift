@@ -1,3 +1,4 @@
+import Core
 import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
@@ -31,6 +32,11 @@ public final class ConnectionCounter: Sendable {
 /// arrives within `idleTimeout` (of opening, or of the previous response), when a request body is
 /// not complete within `bodyTimeout` of its head, and at once when the listener already has
 /// `maxConnections` open.
+///
+/// Also closes it once a response marked `Connection: close` has been written while its request's
+/// body is still arriving: a request refused before its body was read (an unknown key, say) then
+/// never has the rest of that body read. Without that, the HTTP/1 server keeps the connection and
+/// reads (and discards) the whole declared body to reach the next request.
 public final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     public typealias InboundIn = HTTPRequestPart
     public typealias InboundOut = HTTPRequestPart
@@ -42,6 +48,7 @@ public final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandle
     private var counted = false
     private var timer: Scheduled<Void>?
     private var requestInProgress = false
+    private var closeAfterResponse = false
 
     public init(configuration: HTTPEdgeConfiguration, counter: ConnectionCounter) {
         self.configuration = configuration
@@ -82,8 +89,25 @@ public final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data), !requestInProgress {
-            arm(context: context, after: configuration.idleTimeout)
+        switch unwrapOutboundIn(data) {
+        case .head(let head):
+            if head.status.kind != .informational {
+                closeAfterResponse = head.headerFields[.connection]?.lowercased().contains("close") == true
+            }
+        case .body:
+            break
+        case .end:
+            if closeAfterResponse, requestInProgress {
+                // The rest of the body is never read: close once the answer is out.
+                closeAfterResponse = false
+                let written = context.eventLoop.makePromise(of: Void.self)
+                written.futureResult.cascade(to: promise)
+                let channel = context.channel
+                written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+                context.writeAndFlush(data, promise: written)
+                return
+            }
+            if !requestInProgress { arm(context: context, after: configuration.idleTimeout) }
         }
         context.write(data, promise: promise)
     }
@@ -109,9 +133,8 @@ public final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandle
 
     private func arm(context: ChannelHandlerContext, after duration: Duration) {
         timer?.cancel()
-        let nanoseconds = Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
         let channel = context.channel
-        timer = context.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
+        timer = context.eventLoop.scheduleTask(in: .nanoseconds(Backoff.nanoseconds(duration))) {
             channel.close(promise: nil)
         }
     }

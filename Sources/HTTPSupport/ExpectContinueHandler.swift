@@ -29,11 +29,11 @@ public final class ExpectContinueHandler: ChannelInboundHandler, RemovableChanne
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1.1 with ``ExpectContinueHandler`` and ``EarlyResponseCloser``, and the edge limits of
-    /// ``ConnectionGuard`` (one `counter` per listener).
+    /// HTTP/1.1 with ``ExpectContinueHandler`` and the edge limits of ``ConnectionGuard`` (one
+    /// `counter` per listener).
     public static func http1WithContinue(edge: HTTPEdgeConfiguration = .init(), counter: ConnectionCounter = .init()) -> HTTPServerBuilder {
         .http1(configuration: .init(additionalChannelHandlers: [
-            ConnectionGuard(configuration: edge, counter: counter), ExpectContinueHandler(), EarlyResponseCloser(),
+            ConnectionGuard(configuration: edge, counter: counter), ExpectContinueHandler(),
         ]))
     }
 }

@@ -118,8 +118,10 @@ struct ConnectionGuardTests {
             let counter = ConnectionCounter()
             try await harness.application(edge: edge, counter: counter).test(.live) { client in
                 let port = try #require(client.port)
-                try await Task.sleep(for: .milliseconds(500))
-                let others = counter.current  // the test client's own connection, if it keeps one
+                // HummingbirdTesting's live client opens one connection of its own, asynchronously.
+                let connected = ContinuousClock.now + .seconds(5)
+                while counter.current < 1, ContinuousClock.now < connected { try await Task.sleep(for: .milliseconds(20)) }
+                let others = counter.current
                 let text = try await Self.attack(port: port, idle: 30, slowHeads: 0, slowBodies: 0, key: "pk_x", within: 3)
                 let idle = try #require((try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: [String: Any]])?["idle"], "\(text)")
                 #expect(idle["closed"] as? Int == 30 - (20 - others), "30 opened beside \(others), cap 20: \(text)")

@@ -78,7 +78,7 @@ extension KafkaIntegrationTests {
         func cachedHighWatermark() async throws {
             try await KafkaTest.withTopic("kafka-watermark", partitions: 1) { topic in
                 let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: KafkaTest.brokers), logger: KafkaTest.logger)
-                for index in 0..<25 { try await producer.send(KafkaOutgoingMessage(topic: topic, key: nil, value: KafkaTest.bytes("w\(index)"))) }
+                for index in 0..<25 { _ = try await producer.send(KafkaOutgoingMessage(topic: topic, key: nil, value: KafkaTest.bytes("w\(index)"))) }
                 await producer.shutdown()
                 let consumer = try KafkaConsumer(
                     configuration: KafkaTest.consumerConfiguration(group: TestStack.uniqueName("kafka-watermark"), topic: topic),

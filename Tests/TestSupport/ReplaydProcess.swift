@@ -73,12 +73,8 @@ public struct ReplaydProcess: Sendable {
 /// Small JSON-over-curl helpers (the tests talk to replayd as an outside client would).
 public enum HTTP {
     public static func getJSON(_ url: String, token: String? = nil) throws -> (status: Int, json: Any?) {
-        let auth = token.map { "-H 'Authorization: Bearer \($0)'" } ?? ""
-        let result = try shell("curl -s -w '\\n%{http_code}' \(auth) '\(url)'")
-        var lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
-        let status = Int(lines.popLast() ?? "") ?? 0
-        let body = lines.joined(separator: "\n")
-        return (status, try? JSONSerialization.jsonObject(with: Data(body.utf8)))
+        let response = try getWithHeaders(url, token: token)
+        return (response.status, response.json)
     }
 
     /// A GET with the response's headers (names in lower case).
