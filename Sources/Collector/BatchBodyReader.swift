@@ -6,9 +6,11 @@ import Hummingbird
 import NIOCore
 
 /// Reads a request body as it streams in, decompressing gzip on the fly, and stops at the limit:
-/// neither a large body nor a gzip bomb is ever held beyond `limit` bytes.
+/// neither a large body nor a gzip bomb is ever held beyond `limit` bytes. What it holds is taken
+/// from the process's ``InflightBytes`` first (503 when that is spent, before the body is read).
 struct BatchBodyReader {
     let limit: Int
+    let reservation: InflightReservation
 
     func read(_ request: Request) async throws(CollectorError) -> ByteBuffer {
         let encoding = request.headers[.contentEncoding]?.lowercased().trimmingCharacters(in: .whitespaces) ?? "identity"
@@ -26,6 +28,7 @@ struct BatchBodyReader {
 
         var output = ByteBuffer()
         output.reserveCapacity(min(declaredLength.map { $0 * (encoding == "identity" ? 1 : 8) } ?? 64 << 10, limit))
+        guard reservation.grow(to: output.capacity) else { throw .inflightBytesSpent }
         let inflater = encoding == "identity" ? nil : GzipInflater(maxOutputBytes: limit)
         var received = 0
         do {
@@ -40,6 +43,7 @@ struct BatchBodyReader {
                     var chunk = chunk
                     output.writeBuffer(&chunk)
                 }
+                guard reservation.grow(to: output.capacity) else { throw CollectorError.inflightBytesSpent }
             }
             try inflater?.finish()
         } catch let error as CollectorError {

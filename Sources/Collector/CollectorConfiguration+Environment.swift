@@ -8,6 +8,7 @@ extension CollectorConfiguration {
         self.limits = limits
         self.topic = topic
         maxBatchBytes = reader.bytes("REPLAYD_MAX_BATCH_BYTES", default: maxBatchBytes, range: 1024...(256 << 20))
+        maxInflightBytes = reader.bytes("REPLAYD_MAX_INFLIGHT_BYTES", default: maxInflightBytes, range: maxBatchBytes...(64 << 30))
         campaignCacheTTL = reader.duration("REPLAYD_CAMPAIGN_CACHE_TTL", default: campaignCacheTTL)
         negativeCacheTTL = reader.duration("REPLAYD_NEGATIVE_CACHE_TTL", default: negativeCacheTTL)
         sessionWindow = reader.duration("REPLAYD_SESSION_WINDOW", default: sessionWindow, minimum: .seconds(1))

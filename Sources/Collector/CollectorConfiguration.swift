@@ -5,6 +5,9 @@ import Core
 public struct CollectorConfiguration: Sendable {
     /// Largest accepted batch after decompression (`413` beyond; decompression stops at the limit).
     public var maxBatchBytes: Int = 16 << 20
+    /// Batch bytes the process holds at once over all requests (bodies being read, inflated,
+    /// validated, published); a request beyond it gets 503 with `Retry-After` before its body is read.
+    public var maxInflightBytes: Int = 256 << 20
     /// Events per batch and timestamp skew.
     public var limits = BatchLimits()
     /// How long a campaign read from Postgres is trusted (pausing takes effect within this time).

@@ -18,6 +18,7 @@ extension APIError {
         .init(.unsupportedMediaType, "unsupported_encoding",
               "Content-Encoding \(encoding) is not supported; send identity or gzip")
     }
+    static let inflightBytesSpent = unavailable("this Collector is receiving as many batch bytes as it may hold at once", retryAfter: 1)
     static func rateLimited(retryAfter: Int) -> Self {
         .init(.tooManyRequests, "rate_limited",
               "the campaign's event rate limit is reached; retry after \(retryAfter) s", retryAfter: retryAfter)

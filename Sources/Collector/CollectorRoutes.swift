@@ -16,10 +16,14 @@ public struct CollectorRoutes<Context: RemoteAddressRequestContext>: Sendable {
     let limiter: RateLimiter
     let publisher: BatchPublisher
     let snippet: ByteBuffer
+    /// Batch bytes held by this process's requests (one budget per process: the service builds one
+    /// `CollectorRoutes`).
+    public let inflight: InflightBytes
 
     public init(configuration: CollectorConfiguration, campaigns: CampaignCache, limiter: RateLimiter,
                 publisher: BatchPublisher) {
         self.configuration = configuration
+        self.inflight = InflightBytes(limit: configuration.maxInflightBytes)
         self.campaigns = campaigns
         self.limiter = limiter
         self.publisher = publisher
@@ -84,8 +88,14 @@ public struct CollectorRoutes<Context: RemoteAddressRequestContext>: Sendable {
             if campaign.paused { throw .campaignPaused }
             early = campaign
         }
+        // Held until the batch is answered (the reservation returns its bytes when it goes).
+        let reservation = InflightReservation(budget: inflight)
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared <= configuration.maxBatchBytes,
+           !reservation.grow(to: declared) {
+            throw .inflightBytesSpent
+        }
         bodyRead = true
-        let body = try await BatchBodyReader(limit: configuration.maxBatchBytes).read(request)
+        let body = try await BatchBodyReader(limit: configuration.maxBatchBytes, reservation: reservation).read(request)
         let receivedAt = Date()
         let limits = configuration.limits
         let validation = body.withUnsafeReadableBytes { bytes in
@@ -133,6 +143,7 @@ public struct CollectorRoutes<Context: RemoteAddressRequestContext>: Sendable {
         }
         CollectorMetrics.events.increment(by: batch.eventCount)
         CollectorMetrics.bytes.increment(by: body.readableBytes)
+        withExtendedLifetime(reservation) {}
         return (batch.eventCount, cors)
     }
 

@@ -8,16 +8,26 @@ public struct Campaign: Sendable, Equatable, Codable {
     public var allowedOrigins: [String]
     public var sessionsPerHour: Int
     public var eventsPerSecond: Int
+    /// Install pings (`POST /v1/install`) accepted per minute, over all of the campaign's sites.
+    public var installPingsPerMinute: Int
+    /// Sites (hosts) the install tracker records for the campaign; pings from further hosts are refused.
+    public var maxSites: Int
     public var paused: Bool
 
+    public static let defaultInstallPingsPerMinute = 600
+    public static let defaultMaxSites = 1_000
+
     public init(id: UUID, name: String, publicKey: String, allowedOrigins: [String], sessionsPerHour: Int,
-                eventsPerSecond: Int, paused: Bool) {
+                eventsPerSecond: Int, installPingsPerMinute: Int = Campaign.defaultInstallPingsPerMinute,
+                maxSites: Int = Campaign.defaultMaxSites, paused: Bool) {
         self.id = id
         self.name = name
         self.publicKey = publicKey
         self.allowedOrigins = allowedOrigins
         self.sessionsPerHour = sessionsPerHour
         self.eventsPerSecond = eventsPerSecond
+        self.installPingsPerMinute = installPingsPerMinute
+        self.maxSites = maxSites
         self.paused = paused
     }
 

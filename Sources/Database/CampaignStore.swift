@@ -18,6 +18,8 @@ public struct CampaignStore: Sendable {
         public var allowedOrigins: [String]
         public var sessionsPerHour: Int = 10_000
         public var eventsPerSecond: Int = 2_000
+        public var installPingsPerMinute = Campaign.defaultInstallPingsPerMinute
+        public var maxSites = Campaign.defaultMaxSites
         public init(name: String, allowedOrigins: [String]) {
             self.name = name
             self.allowedOrigins = allowedOrigins
@@ -28,8 +30,10 @@ public struct CampaignStore: Sendable {
         let key = Campaign.generatePublicKey()
         return try await one(
             """
-            INSERT INTO campaigns (name, public_key, allowed_origins, sessions_per_hour, events_per_second)
-            VALUES (\(new.name), \(key), \(new.allowedOrigins), \(new.sessionsPerHour), \(new.eventsPerSecond))
+            INSERT INTO campaigns (name, public_key, allowed_origins, sessions_per_hour, events_per_second,
+                                   install_pings_per_minute, max_sites)
+            VALUES (\(new.name), \(key), \(new.allowedOrigins), \(new.sessionsPerHour), \(new.eventsPerSecond),
+                    \(new.installPingsPerMinute), \(new.maxSites))
             RETURNING \(unescaped: Self.columns)
             """, doing: "creating campaign \(new.name)")!
     }
@@ -49,7 +53,8 @@ public struct CampaignStore: Sendable {
 
     /// Changes what is given; returns nil when no campaign has this id.
     public func update(id: UUID, name: String? = nil, allowedOrigins: [String]? = nil, sessionsPerHour: Int? = nil,
-                       eventsPerSecond: Int? = nil, paused: Bool? = nil) async throws -> Campaign? {
+                       eventsPerSecond: Int? = nil, installPingsPerMinute: Int? = nil, maxSites: Int? = nil,
+                       paused: Bool? = nil) async throws -> Campaign? {
         try await one(
             """
             UPDATE campaigns SET
@@ -57,6 +62,8 @@ public struct CampaignStore: Sendable {
                 allowed_origins = COALESCE(\(allowedOrigins), allowed_origins),
                 sessions_per_hour = COALESCE(\(sessionsPerHour), sessions_per_hour),
                 events_per_second = COALESCE(\(eventsPerSecond), events_per_second),
+                install_pings_per_minute = COALESCE(\(installPingsPerMinute), install_pings_per_minute),
+                max_sites = COALESCE(\(maxSites), max_sites),
                 paused = COALESCE(\(paused), paused),
                 updated_at = now()
             WHERE id = \(id)
@@ -64,7 +71,9 @@ public struct CampaignStore: Sendable {
             """, doing: "updating campaign \(id)")
     }
 
-    static let columns = "id, name, public_key, allowed_origins, sessions_per_hour, events_per_second, paused"
+    static let columns = """
+        id, name, public_key, allowed_origins, sessions_per_hour, events_per_second, install_pings_per_minute, max_sites, paused
+        """
 
     private func one(_ query: PostgresQuery, doing action: String) async throws -> Campaign? {
         try await all(query, doing: action).first
@@ -74,11 +83,12 @@ public struct CampaignStore: Sendable {
         do {
             let rows = try await client.query(query, logger: logger)
             var campaigns: [Campaign] = []
-            for try await (id, name, key, origins, sessions, events, paused) in rows.decode(
-                (UUID, String, String, [String], Int, Int, Bool).self)
+            for try await (id, name, key, origins, sessions, events, pings, sites, paused) in rows.decode(
+                (UUID, String, String, [String], Int, Int, Int, Int, Bool).self)
             {
                 campaigns.append(Campaign(id: id, name: name, publicKey: key, allowedOrigins: origins,
-                                          sessionsPerHour: sessions, eventsPerSecond: events, paused: paused))
+                                          sessionsPerHour: sessions, eventsPerSecond: events,
+                                          installPingsPerMinute: pings, maxSites: sites, paused: paused))
             }
             return campaigns
         } catch {

@@ -90,5 +90,12 @@ public enum Schema {
             "ALTER TABLE analyst_tokens ADD COLUMN campaign_id uuid REFERENCES campaigns(id)",
             "ALTER TABLE analyst_tokens ADD COLUMN expires_at timestamptz",
         ]),
+        Migration(version: 6, name: "install ping limit and site cap", statements: [
+            """
+            ALTER TABLE campaigns
+                ADD COLUMN install_pings_per_minute integer NOT NULL DEFAULT 600 CHECK (install_pings_per_minute >= 0),
+                ADD COLUMN max_sites integer NOT NULL DEFAULT 1000 CHECK (max_sites >= 0)
+            """,
+        ]),
     ]
 }

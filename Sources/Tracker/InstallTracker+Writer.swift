@@ -1,3 +1,4 @@
+import HTTPSupport
 import Database
 import Foundation
 import Redis
@@ -70,8 +71,14 @@ extension InstallTracker {
             let siteID: Int
             do {
                 siteID = try await withPostgresDeadline(configuration.postgresTimeout, doing: "assigning a site id") {
-                    try await self.directory.id(campaign: key.campaign, host: key.host)
+                    try await self.directory.id(campaign: key.campaign, host: key.host, maxSites: key.maxSites)
                 }
+            } catch let error as TrackerError where error.code == "site_limit_reached" {
+                // Held while Postgres was down, before the cap could be checked: not recorded.
+                logger.warning("a held install ping's host is beyond the campaign's site cap and is not recorded", metadata: [
+                    "campaign": "\(key.campaign)", "host": "\(key.host)", "max_sites": "\(key.maxSites)"])
+                state.withLock { $0.writing -= 1 }
+                continue
             } catch {
                 state.withLock { state in
                     for (key, sighting) in held[index...] { state.held[key, default: sighting].merge(sighting) }

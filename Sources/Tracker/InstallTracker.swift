@@ -44,6 +44,7 @@ public final class InstallTracker: Sendable, Service {
     let clock: @Sendable () -> Date
     let store: InstallStore
     let directory: SiteDirectory
+    let pingWindow = PingWindow()
     let state = Mutex(TrackerState())
 
     public init(redis: RedisClient, postgres: PostgresClient, configuration: TrackerConfiguration, logger: Logger,
@@ -64,13 +65,17 @@ public final class InstallTracker: Sendable, Service {
         let day = UTCDay(Millis.date(millis)).number
         let host = host.lowercased()
         let sighting = Sighting(at: millis, version: version)
+        if let retryAfter = pingWindow.admit(campaign: campaign.id, limit: campaign.installPingsPerMinute, millis: Millis.of(clock())) {
+            TrackerMetrics.ping(store: "refused")
+            throw TrackerError.pingsLimited(limit: campaign.installPingsPerMinute, retryAfter: retryAfter)
+        }
         guard pendingCount < configuration.maxPendingUpserts else { throw TrackerError.overloaded }
 
         let siteID: Int
         if let cached = directory.cached(campaign: campaign.id, host: host) {
             siteID = cached
         } else {
-            let heldKey = HostDayKey(campaign: campaign.id, host: host, day: day)
+            let heldKey = HostDayKey(campaign: campaign.id, host: host, day: day, maxSites: campaign.maxSites)
             // While Postgres is known to be down, new hosts are held at once instead of each
             // waiting `postgresTimeout`; one ping per `redisRetryInterval` probes it again.
             let skipPostgres = state.withLock { state in
@@ -89,7 +94,7 @@ public final class InstallTracker: Sendable, Service {
             }
             do {
                 siteID = try await withPostgresDeadline(configuration.postgresTimeout, doing: "assigning a site id") {
-                    try await self.directory.id(campaign: campaign.id, host: host)
+                    try await self.directory.id(campaign: campaign.id, host: host, maxSites: campaign.maxSites)
                 }
                 state.withLock { $0.postgresRetryAt = nil }
             } catch where error.isPostgresUnavailable {

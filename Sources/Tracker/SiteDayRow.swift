@@ -12,6 +12,8 @@ struct HostDayKey: Hashable, Sendable {
     var campaign: UUID
     var host: String
     var day: Int
+    /// The campaign's site cap when the ping arrived (the id is assigned later, under it).
+    var maxSites: Int
 }
 
 /// First and last sighting (milliseconds since 1970) and the snippet version of the last one.

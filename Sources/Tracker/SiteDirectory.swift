@@ -36,14 +36,15 @@ final class SiteDirectory: Sendable {
         state.withLock { $0.ids[Key(campaign: campaign, host: host)] }
     }
 
-    /// The id of `host`, assigning one when the host is new. Throws ``DatabaseError``.
-    func id(campaign: UUID, host: String) async throws -> Int {
+    /// The id of `host`, assigning one when the host is new and the campaign has fewer than
+    /// `maxSites` sites. Throws ``DatabaseError``, or ``TrackerError/siteLimitReached(limit:)``.
+    func id(campaign: UUID, host: String, maxSites: Int) async throws -> Int {
         let key = Key(campaign: campaign, host: host)
         enum Step { case known(Int), wait(Task<Int, any Error>) }
         let step: Step = state.withLock { state in
             if let id = state.ids[key] { return .known(id) }
             if let task = state.inflight[key] { return .wait(task) }
-            let task = Task { try await self.load(key) }
+            let task = Task { try await self.load(key, maxSites: maxSites) }
             state.inflight[key] = task
             return .wait(task)
         }
@@ -53,9 +54,9 @@ final class SiteDirectory: Sendable {
         }
     }
 
-    private func load(_ key: Key) async throws -> Int {
+    private func load(_ key: Key, maxSites: Int) async throws -> Int {
         do {
-            let id = try await lookupOrAssign(key)
+            let id = try await lookupOrAssign(key, maxSites: maxSites)
             state.withLock { state in
                 state.inflight[key] = nil
                 // A simple bound: the cache is refilled from Postgres on demand.
@@ -65,21 +66,24 @@ final class SiteDirectory: Sendable {
             return id
         } catch {
             _ = state.withLock { $0.inflight.removeValue(forKey: key) }
+            if error is TrackerError { throw error }
             throw DatabaseError(error, doing: "assigning a site id to \(key.host)")
         }
     }
 
-    private func lookupOrAssign(_ key: Key) async throws -> Int {
+    private func lookupOrAssign(_ key: Key, maxSites: Int) async throws -> Int {
         let rows = try await postgres.query(
             "SELECT site_id FROM sites WHERE campaign_id = \(key.campaign) AND host = \(key.host)", logger: logger)
         for try await id in rows.decode(Int.self) { return id }
         let lockName = "replayd.sites:" + key.campaign.uuidString.lowercased()
-        return try await postgres.withTransaction(logger: logger) { connection in
+        // nil: the cap is reached (the transaction wraps errors thrown inside it, so it answers nil).
+        let assigned: Int? = try await postgres.withTransaction(logger: logger) { connection -> Int? in
             try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(lockName), 0))", logger: logger)
             let inserted = try await connection.query(
                 """
                 INSERT INTO sites (campaign_id, site_id, host)
                 SELECT \(key.campaign), COALESCE(MAX(site_id) + 1, 0), \(key.host) FROM sites WHERE campaign_id = \(key.campaign)
+                HAVING COALESCE(MAX(site_id) + 1, 0) < \(maxSites)
                 ON CONFLICT (campaign_id, host) DO NOTHING
                 RETURNING site_id
                 """, logger: logger)
@@ -87,8 +91,10 @@ final class SiteDirectory: Sendable {
             let existing = try await connection.query(
                 "SELECT site_id FROM sites WHERE campaign_id = \(key.campaign) AND host = \(key.host)", logger: logger)
             for try await id in existing.decode(Int.self) { return id }
-            throw DatabaseError(kind: .rejected(sqlState: "P0002"), code: "database_error",
-                                message: "site \(key.host) was neither inserted nor found; this is a bug")
+            // Ids are dense from 0, so not inserting and not finding it means the cap is reached.
+            return nil
         }
+        guard let assigned else { throw TrackerError.siteLimitReached(limit: maxSites) }
+        return assigned
     }
 }

@@ -17,5 +17,15 @@ extension APIError {
     static let unauthorized = Self(.unauthorized, "unauthorized",
                                    "send an analyst token for this campaign: Authorization: Bearer <token> (`replayd token create`)")
     static let overloaded = unavailable("too many install pings are waiting to be written to PostgreSQL", retryAfter: 10)
+    static func pingsLimited(limit: Int, retryAfter: Int) -> Self {
+        .init(.tooManyRequests, "install_rate_limited",
+              "the campaign's install ping limit (\(limit) per minute) is reached; retry after \(retryAfter) s "
+                  + "(raise it with `replayd campaign update --install-pings-per-minute`)", retryAfter: retryAfter)
+    }
+    static func siteLimitReached(limit: Int) -> Self {
+        .init(.forbidden, "site_limit_reached",
+              "the campaign already records its limit of \(limit) sites; this host is not recorded "
+                  + "(narrow the campaign's origins, or raise the cap with `replayd campaign update --max-sites`)")
+    }
     static let storesDown = unavailable("neither Redis nor PostgreSQL can be reached to read install status", retryAfter: 5)
 }

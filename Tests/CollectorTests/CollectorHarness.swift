@@ -82,6 +82,7 @@ struct CollectorHarness: Sendable {
         _ routes: CollectorRoutes<IngestRequestContext>? = nil, edge: HTTPEdgeConfiguration = .init(), counter: ConnectionCounter = .init()
     ) -> some ApplicationProtocol {
         let router = Router(context: IngestRequestContext.self)
+        router.add(middleware: ContinueOnBodyReadMiddleware())
         (routes ?? self.routes()).register(on: router)
         // The server stack the service runs (`replayd collector`): Expect: 100-continue and early closes.
         return Application(router: router, server: .http1WithContinue(edge: edge, counter: counter),

@@ -11,7 +11,7 @@ struct CampaignJSONTests {
         let data = try JSONEncoder().encode(campaign)
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(object["id"] as? String == campaign.id.uuidString.lowercased())
-        #expect(Set(object.keys) == ["id", "name", "publicKey", "allowedOrigins", "sessionsPerHour", "eventsPerSecond", "paused"])
+        #expect(Set(object.keys) == ["id", "name", "publicKey", "allowedOrigins", "sessionsPerHour", "eventsPerSecond", "installPingsPerMinute", "maxSites", "paused"])
         #expect(try JSONDecoder().decode(Campaign.self, from: data) == campaign)
     }
 }

@@ -130,6 +130,60 @@ struct AccessTests {
         }
     }
 
+    @Test("every analyst route refuses another campaign's token, expired, revoked and public-key credentials, and a link for another session")
+    func everyRouteRefuses() async throws {
+        try await PlaybackHarness.run { harness in
+            let mine = try await harness.campaign()
+            let theirs = try await harness.campaign()
+            let session = TestStack.uniqueName("s")
+            let sibling = TestStack.uniqueName("s")
+            try await harness.storeSession(campaign: mine.id, session: session, segments: [[.marked(0)]])
+            try await harness.storeSession(campaign: mine.id, session: sibling, segments: [[.marked(0)]])
+            let owner = try await harness.bearer(campaign: mine.id)
+            let stranger = try await harness.bearer(campaign: theirs.id)
+            let expired = try await harness.bearer(campaign: mine.id, expiresAt: Date().addingTimeInterval(-60))
+            let (revokedToken, revokedSecret) = try await harness.tokens.create(name: "leaver", campaignID: mine.id)
+            try await harness.tokens.revoke(id: revokedToken.id)
+            let siblingLink = SignedLink.valid(for: .seconds(600), session: sibling, campaignID: mine.id)
+                .queryString(secret: PlaybackHarness.linkSecret)
+            let campaignID = mine.id.uuidString.lowercased()
+            // Campaign routes answer 403 to another campaign's token; session routes answer 404, so
+            // a token learns nothing about sessions outside its campaigns.
+            let routes: [(uri: String, stranger: (HTTPResponse.Status, String))] = [
+                ("/v1/campaigns/\(campaignID)/sessions", (.forbidden, "forbidden_campaign")),
+                ("/campaigns/\(campaignID)/sessions/page", (.forbidden, "forbidden_campaign")),
+                ("/v1/sessions/\(session)/events", (.notFound, "session_not_found")),
+                ("/v1/sessions/\(session)/segments", (.notFound, "session_not_found")),
+                ("/replay/\(session)", (.notFound, "session_not_found")),
+            ]
+            @Sendable func code(_ response: TestResponse) -> String? {
+                response.errorCode ?? response.headers[HTTPField.Name("X-Replayd-Error")!]
+            }
+            try await harness.application().test(.router) { client in
+                for route in routes {
+                    let allowed = try await client.execute(uri: route.uri, method: .get, headers: owner)
+                    #expect(allowed.status == .ok, "\(route.uri) with the campaign's own token: \(allowed.status)")
+                    let cases: [(String, HTTPFields, HTTPResponse.Status, String)] = [
+                        ("another campaign's token", stranger, route.stranger.0, route.stranger.1),
+                        ("an expired token", expired, .unauthorized, "token_expired"),
+                        ("a revoked token", [.authorization: "Bearer \(revokedSecret)"], .unauthorized, "unauthorized"),
+                        ("the public key", [.authorization: "Bearer \(mine.publicKey)"], .unauthorized, "public_key_not_allowed"),
+                    ]
+                    for (what, headers, status, expectedCode) in cases {
+                        let response = try await client.execute(uri: route.uri, method: .get, headers: headers)
+                        #expect(response.status == status && code(response) == expectedCode,
+                                "\(route.uri) with \(what): \(response.status) \(code(response) ?? "-")")
+                    }
+                    // A link signed for the sibling session (or, on campaign routes, for one session).
+                    let separator = route.uri.contains("?") ? "&" : "?"
+                    let linked = try await client.execute(uri: route.uri + separator + siblingLink, method: .get)
+                    #expect(linked.status == .unauthorized && code(linked) == "unauthorized",
+                            "\(route.uri) with a link for another session: \(linked.status) \(code(linked) ?? "-")")
+                }
+            }
+        }
+    }
+
     @Test("the replay page refuses an expired link with an HTML error page")
     func pageErrors() async throws {
         try await PlaybackHarness.run { harness in

@@ -37,8 +37,13 @@ struct TrackerHarness: Sendable {
         }
     }
 
+    /// A campaign whose ping limit and site cap are far above what a test sends (tests of those limits
+    /// set them themselves).
     func campaign(origins: [String] = ["https://shop.example.com", "https://*.example.org"]) async throws -> Campaign {
-        let campaign = try await store.create(.init(name: TestStack.uniqueName("tracker"), allowedOrigins: origins))
+        var new = CampaignStore.NewCampaign(name: TestStack.uniqueName("tracker"), allowedOrigins: origins)
+        new.installPingsPerMinute = 10_000_000
+        new.maxSites = 1_000_000
+        let campaign = try await store.create(new)
         created.ids.withLock { $0.append(campaign.id) }
         return campaign
     }
@@ -51,7 +56,7 @@ struct TrackerHarness: Sendable {
             try await postgres.query("DELETE FROM site_days WHERE campaign_id = ANY(\(ids))", logger: logger)
             try await postgres.query("DELETE FROM sites WHERE campaign_id = ANY(\(ids))", logger: logger)
         } catch {
-            logger.warning("could not delete the test campaigns' sightings", metadata: ["error": "\(error)"])
+            logger.warning("could not delete the test campaigns' sightings", metadata: ["error": "\(String(reflecting: error))"])
         }
     }
 
@@ -69,8 +74,12 @@ struct TrackerHarness: Sendable {
     /// Runs the tracker's background service for the duration of `body`.
     func running<T: Sendable>(_ tracker: InstallTracker, _ body: () async throws -> T) async throws -> T {
         let task = Task { try await tracker.run() }
-        defer { task.cancel() }
-        return try await body()
+        // Waits for the writer's last flush, so no sighting is written after the test's cleanup.
+        let result: Result<T, any Error>
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        task.cancel()
+        _ = await task.result
+        return try result.get()
     }
 
     /// Site-days per day of a campaign, straight from Postgres.

@@ -20,16 +20,21 @@ struct CampaignCommand: AsyncParsableCommand {
         var origins: [String] = []
         @Option(help: "New sessions admitted per hour.") var sessionsPerHour: Int = 10_000
         @Option(help: "Events accepted per second (burst).") var eventsPerSecond: Int = 2_000
+        @Option(help: "Install pings accepted per minute, over all sites.") var installPingsPerMinute = Campaign.defaultInstallPingsPerMinute
+        @Option(help: "Sites (hosts) the install tracker records; pings from further hosts get 403 site_limit_reached.")
+        var maxSites = Campaign.defaultMaxSites
         @Flag(help: "Print {\"id\":…,\"key\":…} for scripts.") var json = false
 
         func validate() throws {
-            try CampaignCommand.validate(origins: origins, sessionsPerHour: sessionsPerHour, eventsPerSecond: eventsPerSecond)
+            try CampaignCommand.validate(origins: origins, limits: [sessionsPerHour, eventsPerSecond, installPingsPerMinute, maxSites])
         }
 
         func run() async throws {
             var new = CampaignStore.NewCampaign(name: name, allowedOrigins: origins)
             new.sessionsPerHour = sessionsPerHour
             new.eventsPerSecond = eventsPerSecond
+            new.installPingsPerMinute = installPingsPerMinute
+            new.maxSites = maxSites
             let request = new
             let campaign = try await CampaignCommand.withStore { try await $0.create(request) }
             if json {
@@ -56,7 +61,7 @@ struct CampaignCommand: AsyncParsableCommand {
                 return
             }
             for c in campaigns {
-                print("\(c.id.uuidString.lowercased())  \(c.publicKey)  \(c.paused ? "paused " : "active ") sessions/h=\(c.sessionsPerHour) events/s=\(c.eventsPerSecond)  \(c.name)  origins=\(c.allowedOrigins.joined(separator: ","))")
+                print("\(c.id.uuidString.lowercased())  \(c.publicKey)  \(c.paused ? "paused " : "active ") sessions/h=\(c.sessionsPerHour) events/s=\(c.eventsPerSecond) pings/min=\(c.installPingsPerMinute) max-sites=\(c.maxSites)  \(c.name)  origins=\(c.allowedOrigins.joined(separator: ","))")
             }
             if campaigns.isEmpty { print("no campaigns yet: replayd campaign create --name … --origin https://…") }
         }
@@ -81,35 +86,40 @@ struct CampaignCommand: AsyncParsableCommand {
         @Option(name: .customLong("origin"), help: "Replaces the allowed origins (repeatable).") var origins: [String] = []
         @Option var sessionsPerHour: Int?
         @Option var eventsPerSecond: Int?
+        @Option var installPingsPerMinute: Int?
+        @Option var maxSites: Int?
 
         func validate() throws {
-            try CampaignCommand.validate(origins: origins, sessionsPerHour: sessionsPerHour ?? 0, eventsPerSecond: eventsPerSecond ?? 0)
+            try CampaignCommand.validate(origins: origins, limits: [sessionsPerHour, eventsPerSecond, installPingsPerMinute, maxSites].compactMap { $0 })
         }
 
         func run() async throws {
             try await CampaignCommand.update(id, name: name, origins: origins.isEmpty ? nil : origins,
-                                             sessionsPerHour: sessionsPerHour, eventsPerSecond: eventsPerSecond)
+                                             sessionsPerHour: sessionsPerHour, eventsPerSecond: eventsPerSecond,
+                                             installPingsPerMinute: installPingsPerMinute, maxSites: maxSites)
         }
     }
 
-    static func validate(origins: [String], sessionsPerHour: Int, eventsPerSecond: Int) throws {
+    static func validate(origins: [String], limits: [Int]) throws {
         for origin in origins {
             if let problem = OriginPolicy.problem(with: origin) { throw ValidationError("--origin: \(problem)") }
         }
-        guard sessionsPerHour >= 0, eventsPerSecond >= 0 else { throw ValidationError("limits must not be negative") }
+        guard limits.allSatisfy({ $0 >= 0 }) else { throw ValidationError("limits must not be negative") }
     }
 
     static func update(_ id: String, name: String? = nil, origins: [String]? = nil, sessionsPerHour: Int? = nil,
-                       eventsPerSecond: Int? = nil, paused: Bool? = nil) async throws {
+                       eventsPerSecond: Int? = nil, installPingsPerMinute: Int? = nil, maxSites: Int? = nil,
+                       paused: Bool? = nil) async throws {
         guard let uuid = UUID(uuidString: id) else {
             throw ValidationError("\(id) is not a campaign id (see `replayd campaign list`)")
         }
         let updated = try await withStore {
             try await $0.update(id: uuid, name: name, allowedOrigins: origins, sessionsPerHour: sessionsPerHour,
-                                eventsPerSecond: eventsPerSecond, paused: paused)
+                                eventsPerSecond: eventsPerSecond, installPingsPerMinute: installPingsPerMinute,
+                                maxSites: maxSites, paused: paused)
         }
         guard let campaign = updated else { throw ValidationError("no campaign has id \(id) (see `replayd campaign list`)") }
-        print("\(campaign.id.uuidString.lowercased())  \(campaign.paused ? "paused" : "active")  sessions/h=\(campaign.sessionsPerHour) events/s=\(campaign.eventsPerSecond)  origins=\(campaign.allowedOrigins.joined(separator: ","))")
+        print("\(campaign.id.uuidString.lowercased())  \(campaign.paused ? "paused" : "active")  sessions/h=\(campaign.sessionsPerHour) events/s=\(campaign.eventsPerSecond) pings/min=\(campaign.installPingsPerMinute) max-sites=\(campaign.maxSites)  origins=\(campaign.allowedOrigins.joined(separator: ","))")
     }
 
     static func withStore<T: Sendable>(_ body: @Sendable (CampaignStore) async throws -> T) async throws -> T {

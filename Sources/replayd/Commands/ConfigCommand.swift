@@ -67,6 +67,7 @@ struct ConfigCommand: AsyncParsableCommand {
             ("REPLAYD_MAX_EVENTS_PER_BATCH", "\(c.limits.maxEventsPerBatch)"),
             ("REPLAYD_TIMESTAMP_SKEW", "\(c.limits.timestampSkew)"),
             ("REPLAYD_MAX_BATCH_BYTES", "\(c.collector.maxBatchBytes)"),
+            ("REPLAYD_MAX_INFLIGHT_BYTES", "\(c.collector.maxInflightBytes)"),
             ("REPLAYD_CAMPAIGN_CACHE_TTL", "\(c.collector.campaignCacheTTL)"),
             ("REPLAYD_NEGATIVE_CACHE_TTL", "\(c.collector.negativeCacheTTL)"),
             ("REPLAYD_SESSION_WINDOW", "\(c.collector.sessionWindow)"),

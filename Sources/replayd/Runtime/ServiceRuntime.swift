@@ -48,6 +48,7 @@ struct ServiceRuntime: Sendable {
         var services: [any Service] = [postgres, redis]
         var checks: [ReadinessCheck] = [postgresCheck]
         let router = Router(context: IngestRequestContext.self)
+        router.add(middleware: ContinueOnBodyReadMiddleware())
         let campaigns = campaignCache()
         // One client of each kind per process, shared by the components that need it.
         let s3 = components.contains(.processor) || components.contains(.playback) ? try configuration.makeS3Client(logger: logger) : nil
