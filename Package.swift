@@ -221,6 +221,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: fuzzing (scripts/fuzz; docs/security.md). Each Fuzz<Target> executable is libFuzzer's driver
+        // when scripts/fuzz builds it (-sanitize=fuzzer,address -D FUZZING, in .build-fuzz) and replays
+        // inputs in a normal build, so these targets always compile; FuzzRegressionTests replays the
+        // inputs kept under Fuzz/.
+        .target(name: "FuzzHarness", dependencies: ["Core", "Gzip"], path: "Fuzz/Harness", swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzEnvelope", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzEnvelope", swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzInflater", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzInflater", swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzFileReader", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzFileReader", swiftSettings: swiftSettings),
+
         // MARK: tests mirror the targets
         .target(
             name: "TestSupport",
@@ -320,6 +329,7 @@ let package = Package(
         ),
         .testTarget(name: "ReplaydTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DatabaseTests", dependencies: ["Database", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzHarness"], swiftSettings: swiftSettings),
     ]
 )
 
