@@ -66,6 +66,31 @@ enum AdminOperation {
         return entry.partition_cnt
     }
 
+    /// The group's state and member count as its coordinator reports them (DescribeGroups sent to
+    /// the coordinator; the older ListGroups path misses groups some brokers list only once they
+    /// have committed offsets).
+    static func group(_ rk: OpaquePointer, _ group: String, timeout: Int32) throws -> KafkaGroupState {
+        var described = KafkaGroupState(state: "Unknown", members: 0)
+        try group.withCString { name in
+            var names: [UnsafePointer<CChar>?] = [name]
+            try runAdminRequest(rk, operation: RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, timeout: timeout,
+                                what: "describe group \(group)", ignoring: []) { options, queue in
+                rd_kafka_DescribeConsumerGroups(rk, &names, 1, options, queue)
+            } results: { event in
+                var count = 0
+                let result = rd_kafka_event_DescribeConsumerGroups_result(event)
+                guard let groups = rd_kafka_DescribeConsumerGroups_result_groups(result, &count), count > 0,
+                      let description = groups[0] else { return [] }
+                if let error = rd_kafka_ConsumerGroupDescription_error(description) { return [rd_kafka_error_code(error)] }
+                let state = rd_kafka_ConsumerGroupDescription_state(description)
+                described = KafkaGroupState(state: rd_kafka_consumer_group_state_name(state).map { String(cString: $0) } ?? "Unknown",
+                                            members: rd_kafka_ConsumerGroupDescription_member_count(description))
+                return []
+            }
+        }
+        return described
+    }
+
     /// Sends one admin request and checks the per-item results, treating `ignoring` as success.
     private static func runAdminRequest(
         _ rk: OpaquePointer,

@@ -52,6 +52,12 @@ public final class KafkaAdminClient: Service, Sendable {
         return (offsets[0], offsets[1])
     }
 
+    /// The consumer group's state and member count, asked of its coordinator.
+    public func group(_ group: String) async throws -> KafkaGroupState {
+        let timeout = timeout.rdkafkaMilliseconds
+        return try await call("describe-group") { rk in try AdminOperation.group(rk, group, timeout: timeout) }
+    }
+
     /// Waits for graceful shutdown, then destroys the handle.
     public func run() async throws {
         try? await gracefulShutdown()

@@ -4,6 +4,7 @@ import Kafka
 import Metrics
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Uploader
 
 /// The Processor: a member of the consumer group on ``ProcessorConfiguration/topic`` that moves
@@ -33,7 +34,14 @@ public final class BatchProcessor: Service, Sendable {
     private let metrics = ProcessorMetrics()
     private let progress = ProcessorProgress()
 
-    public init(configuration: ProcessorConfiguration, spool: Spool, campaigns: CampaignDirectory, logger: Logger) {
+    private let inspector: (any ProcessorGroupInspector)?
+    private let assignmentState = Mutex(ProcessorHealth.Assignment.ok)
+
+    /// `inspector` describes the group when the instance waits long for partitions (nil: a long wait
+    /// is reported as stuck with the group unknown).
+    public init(configuration: ProcessorConfiguration, spool: Spool, campaigns: CampaignDirectory, logger: Logger,
+                inspector: (any ProcessorGroupInspector)? = nil) {
+        self.inspector = inspector
         self.configuration = configuration
         self.spool = spool
         self.campaigns = campaigns
@@ -72,6 +80,7 @@ public final class BatchProcessor: Service, Sendable {
             try await withGracefulShutdownHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { [self] in await reportLag(consumer) }
+                    group.addTask { [self] in await watchAssignment() }
                     defer { group.cancelAll() }
                     try await loop.run()
                 }
@@ -107,6 +116,46 @@ public final class BatchProcessor: Service, Sendable {
     /// Per assigned partition, the offset after the last record that is durable in the spool or the
     /// dead-letter topic (not necessarily in S3 yet): how far processing has got.
     public var spooledPositions: [KafkaTopicPartition: Int64] { progress.spooledPositions }
+
+    /// Whether the instance takes records and has partitions (see ``ProcessorHealth``).
+    public var health: ProcessorHealth {
+        ProcessorHealth(assignment: assignmentState.withLock { $0 }, spoolPressure: progress.spoolPressure)
+    }
+
+    /// Every 5 s: how long the instance has had no partition; past ``ProcessorConfiguration/assignmentWait``
+    /// it asks the group's coordinator whether the group simply has more members than partitions
+    /// (idle), and otherwise reports itself stuck (a warning each minute, the metric, `/readyz`).
+    private func watchAssignment() async {
+        var lastWarning: ContinuousClock.Instant?
+        while !Task.isCancelled {
+            let waited = progress.unassignedFor
+            metrics.unassignedSeconds.record(waited.map { Double($0.components.seconds) } ?? 0)
+            var state = ProcessorHealth.Assignment.ok
+            if let waited, waited > configuration.assignmentWait {
+                let group = try? await inspector?.group(configuration.groupID)
+                let partitions = try? await inspector?.partitionCount(topic: configuration.topic)
+                if let group, let partitions, group.members > Int(partitions) {
+                    state = .idle(members: group.members, partitions: Int(partitions))
+                } else {
+                    state = .stuck(waited: waited, members: group?.members, partitions: partitions.map(Int.init), groupState: group?.state)
+                }
+            }
+            let previous = assignmentState.withLock { current in
+                defer { current = state }
+                return current
+            }
+            metrics.assignmentStuck.record(state.isStuck ? 1 : 0)
+            if state.isStuck, lastWarning.map({ ContinuousClock.now - $0 >= .seconds(60) }) ?? true {
+                logger.warning("Processor has no partition", metadata: ["problem": "\(ProcessorHealth(assignment: state).problem ?? "")"])
+                lastWarning = .now
+            } else if case .idle(let members, let partitions) = state, previous != state {
+                logger.info("Processor idle: the group has more members than the topic has partitions",
+                            metadata: ["members": "\(members)", "partitions": "\(partitions)"])
+            }
+            if !state.isStuck { lastWarning = nil }
+            try? await Task.sleep(for: .seconds(5))
+        }
+    }
 
     /// Every 10 s: consumer lag per assigned partition (the high watermark the consumer's last fetch
     /// reported, minus the next committed offset; no broker request) and the spool's size.

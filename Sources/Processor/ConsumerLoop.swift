@@ -24,6 +24,10 @@ import Uploader
 ///   every earlier one of the partition) is in S3 or in the dead-letter topic; a lost spool is
 ///   re-read from Kafka by the next owner. The spool closes a segment that holds a commit back for
 ///   ``SpoolConfiguration/commitMaxDelay``, which bounds that re-read.
+/// - **Disk budget.** While the spool is over its budget (``SpoolBudget``), records are not written:
+///   each arriving record waits, uncounted as an attempt, in its partition's ``RetryQueue`` (which
+///   pauses the partition) until uploads have freed room; on entering that state the open segments
+///   are closed so they upload now. Nothing is dropped or dead-lettered for it.
 /// - A transient failure pauses the record's partition; the record and those behind it wait in a
 ///   ``RetryQueue`` while the loop keeps polling (with a timeout up to the next due retry: no busy
 ///   loop, no missed `max.poll.interval`).
@@ -44,6 +48,7 @@ final class ConsumerLoop {
     let logger: Logger
     let metrics: ProcessorMetrics
     let policy: RetryPolicy
+    let budget: SpoolBudget
 
     private var retries: [KafkaTopicPartition: RetryQueue] = [:]
     /// The last finished record per partition not yet part of a finished durable group.
@@ -73,6 +78,7 @@ final class ConsumerLoop {
         self.deadLetters = deadLetters
         self.progress = progress
         commit = GroupCommit(spool: spool)
+        budget = SpoolBudget(spool: spool)
         self.logger = logger
         self.metrics = metrics
         policy = RetryPolicy(maxAttempts: configuration.maxAttempts, baseDelay: configuration.retryBaseDelay,
@@ -103,6 +109,8 @@ final class ConsumerLoop {
                     retries[partition]!.messages.append(message)
                 } else if let flushDue {
                     hold(message, until: flushDue)
+                } else if spoolIsFull() {
+                    hold(message, until: .now + Self.budgetRecheck)
                 } else {
                     await handle(message, classified: classified)
                     if let fatalFailure { throw fatalFailure }
@@ -177,6 +185,7 @@ final class ConsumerLoop {
                 return .poison(.unknownCampaign, "no campaign has the id \(classified.campaignID.uuidString.lowercased())")
             }
             let (result, ticket) = try spool.write(classified.record)
+            budget.noteWritten(classified.record.events.count)
             commit.add(ticket)
             switch result {
             case .appended: metrics.stored.increment()
@@ -276,6 +285,11 @@ final class ConsumerLoop {
                     blocked = true
                     break
                 }
+                if spoolIsFull() {
+                    queue.due = .now + Self.budgetRecheck
+                    blocked = true
+                    break
+                }
                 if let failure = await attempt(queue.messages[0]) {
                     if await failed(&queue, failure) { queue.advance(); continue }
                     blocked = true
@@ -293,6 +307,30 @@ final class ConsumerLoop {
             }
         }
         metrics.pausedPartitions.record(retries.count)
+    }
+
+    // MARK: disk budget
+
+    /// How often a record held for the disk budget looks again.
+    static let budgetRecheck = Duration.seconds(1)
+
+    /// Whether the spool is over its disk budget; logs and reports the changes.
+    private func spoolIsFull() -> Bool {
+        let pressure = budget.pressure()
+        let wasFull = progress.spoolPressure != nil
+        if (pressure != nil) != wasFull {
+            progress.noteSpoolPressure(pressure)
+            metrics.spoolFull.record(pressure == nil ? 0 : 1)
+            if let pressure {
+                let closed = (try? spool.closeSegments(holding: Set(finishedThrough.keys.map(Self.source)))) ?? 0
+                logger.warning("Spool over its disk budget: taking no records until uploads free room (nothing is dropped)", metadata: [
+                    "budget": "\(pressure)", "segments_closed_for_upload": "\(closed)",
+                ])
+            } else {
+                logger.notice("Spool has room again: taking records")
+            }
+        }
+        return pressure != nil
     }
 
     private func pollTimeout() -> Duration {

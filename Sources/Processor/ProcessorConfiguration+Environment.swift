@@ -15,6 +15,7 @@ extension ProcessorConfiguration {
         self.limits = limits
         maxAttempts = reader.int("REPLAYD_PROCESSOR_MAX_ATTEMPTS", default: maxAttempts, range: 1...1000)
         handoverTimeout = reader.duration("REPLAYD_HANDOVER_TIMEOUT", default: handoverTimeout, minimum: .zero)
+        assignmentWait = reader.duration("REPLAYD_PROCESSOR_ASSIGNMENT_WAIT", default: assignmentWait, minimum: .seconds(1))
         if let instance = reader.raw("REPLAYD_PROCESSOR_INSTANCE") { instanceID = instance }
     }
 }

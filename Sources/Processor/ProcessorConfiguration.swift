@@ -42,6 +42,9 @@ public struct ProcessorConfiguration: Sendable {
     /// On graceful stop (SIGTERM), how long the Processor waits for the segments holding its
     /// partitions' commit to reach S3 before it leaves the group (the next owner re-reads the rest).
     public var handoverTimeout = Duration.seconds(30)
+    /// An instance with no partition for longer than this, in a group with no more members than the
+    /// topic has partitions, reports itself stuck (log, `replayd_processor_assignment_stuck`, `/readyz`).
+    public var assignmentWait = Duration.seconds(60)
     /// Batch validation limits. Event timestamps are checked against the record's `received-at`
     /// header, so records replayed days later still pass.
     public var limits = BatchLimits()

@@ -18,6 +18,9 @@ import Uploader
 /// | `replayd_processor_oldest_unuploaded_seconds` | gauge | `partition` | how long the partition's oldest batch not yet in S3 has been in the spool (its commit waits for it; `REPLAYD_COMMIT_MAX_DELAY` bounds it unless S3 or PostgreSQL is failing) |
 /// | `replayd_processor_campaign_stale_total` | counter | | campaign lookups answered from the stale cache while PostgreSQL failed |
 /// | `replayd_processor_rebalances_total` | counter | `event` = `assigned`, `revoked` | group rebalances seen by this instance |
+/// | `replayd_processor_spool_full` | gauge | | 1 while the spool is over its disk budget (`REPLAYD_SPOOL_MAX_BYTES`, `REPLAYD_SPOOL_MIN_FREE_BYTES`) and no record is taken |
+/// | `replayd_processor_unassigned_seconds` | gauge | | how long this instance has had no partition (0 while it has some) |
+/// | `replayd_processor_assignment_stuck` | gauge | | 1 when it has waited longer than `REPLAYD_PROCESSOR_ASSIGNMENT_WAIT` although the group has no more members than partitions |
 ///
 /// Records per second is `rate(replayd_processor_records_total[1m])`; upload latency is the
 /// Uploader's own `replayd_uploader_*` metrics.
@@ -36,6 +39,9 @@ struct ProcessorMetrics: Sendable {
     let openSessions = Gauge(label: "replayd_processor_open_sessions")
     let assigned = Counter(label: "replayd_processor_rebalances_total", dimensions: [("event", "assigned")])
     let revoked = Counter(label: "replayd_processor_rebalances_total", dimensions: [("event", "revoked")])
+    let spoolFull = Gauge(label: "replayd_processor_spool_full")
+    let unassignedSeconds = Gauge(label: "replayd_processor_unassigned_seconds")
+    let assignmentStuck = Gauge(label: "replayd_processor_assignment_stuck")
 
     func deadLetter(_ reason: DeadLetterReason) {
         Counter(label: "replayd_processor_dead_letters_total", dimensions: [("reason", reason.rawValue)]).increment()

@@ -1,4 +1,5 @@
 import Kafka
+import Uploader
 import Synchronization
 
 /// What the ``ConsumerLoop`` and the outside share while a Processor runs: the stop request, the
@@ -9,6 +10,9 @@ final class ProcessorProgress: Sendable {
     private struct Flags {
         var stop = false
         var assignment: [KafkaTopicPartition] = []
+        /// Since when the instance has had no partition (nil while it has some).
+        var unassignedSince: ContinuousClock.Instant? = .now
+        var spoolPressure: SpoolBudget.Pressure?
     }
     private let flags = Mutex(Flags())
     private let rebalanceEvents = Mutex<[KafkaRebalanceEvent]>([])
@@ -31,8 +35,19 @@ final class ProcessorProgress: Sendable {
             case .assigned(let partitions): flags.assignment = Array(Set(flags.assignment).union(partitions))
             case .revoked(let partitions): flags.assignment.removeAll { partitions.contains($0) }
             }
+            if flags.assignment.isEmpty {
+                if flags.unassignedSince == nil { flags.unassignedSince = .now }
+            } else {
+                flags.unassignedSince = nil
+            }
         }
     }
+
+    /// How long the instance has had no partition; nil while it has some.
+    var unassignedFor: Duration? { flags.withLock { $0.unassignedSince.map { .now - $0 } } }
+
+    func noteSpoolPressure(_ pressure: SpoolBudget.Pressure?) { flags.withLock { $0.spoolPressure = pressure } }
+    var spoolPressure: SpoolBudget.Pressure? { flags.withLock { $0.spoolPressure } }
 
     func takeRebalanceEvents() -> [KafkaRebalanceEvent] {
         rebalanceEvents.withLock { events in

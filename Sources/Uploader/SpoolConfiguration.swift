@@ -33,6 +33,11 @@ public struct SpoolConfiguration: Sendable {
     /// Threads that `fsync` dirty files of one group in parallel (the file system's journal merges
     /// concurrent syncs, so many dirty files cost about one journal commit).
     public var syncThreads: Int = 8
+    /// The disk budget (``SpoolBudget``): the Processor stops taking records while the segment files
+    /// on this disk reach this many bytes, and resumes by itself once uploads have freed room.
+    public var maxBytes: Int64 = 20 << 30
+    /// The same while the spool's file system has less than this free.
+    public var minFreeBytes: Int64 = 1 << 30
 
     public init(directory: String) {
         self.directory = directory

@@ -216,14 +216,16 @@ final class ProcessorNode: Sendable {
     let uploaderTask: Task<Void, any Error>
 
     init(configuration: ProcessorConfiguration, postgres: PostgresClient, prefix: String,
-         directory: String = ProcessorStack.spoolDirectory(), idleTimeout: Duration = .seconds(1)) throws {
+         directory: String = ProcessorStack.spoolDirectory(), idleTimeout: Duration = .seconds(1),
+         inspector: (any ProcessorGroupInspector)? = nil) throws {
         self.directory = directory
         var spoolConfiguration = SpoolConfiguration(directory: directory)
         spoolConfiguration.idleTimeout = idleTimeout
         spool = try Spool(configuration: spoolConfiguration, logger: ProcessorStack.logger())
         let campaigns = CampaignDirectory(store: CampaignStore(client: postgres, logger: ProcessorStack.logger()),
                                           ttl: configuration.campaignCacheTTL)
-        let processor = BatchProcessor(configuration: configuration, spool: spool, campaigns: campaigns, logger: ProcessorStack.logger())
+        let processor = BatchProcessor(configuration: configuration, spool: spool, campaigns: campaigns, logger: ProcessorStack.logger(),
+                                       inspector: inspector)
         self.processor = processor
         var uploaderConfiguration = SegmentUploaderConfiguration()
         uploaderConfiguration.keyPrefix = prefix

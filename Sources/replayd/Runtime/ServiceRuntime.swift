@@ -62,8 +62,11 @@ struct ServiceRuntime: Sendable {
         }
 
         if components.contains(.processor), let s3, let admin {
-            services += try await processorServices(s3: s3, admin: admin)
-            checks.append(kafkaCheck(admin))
+            let (uploader, processor) = try await processorServices(s3: s3, admin: admin)
+            services += [uploader, processor]
+            checks += [kafkaCheck(admin), ReadinessCheck(name: "processor") {
+                if let problem = processor.health.problem { throw ProcessorNotReady(message: problem) }
+            }]
         }
         if components.contains(.tracker) {
             let tracker = InstallTracker(redis: redis, postgres: postgres, configuration: configuration.tracker, logger: logger)
@@ -118,7 +121,7 @@ struct ServiceRuntime: Sendable {
     }
 
     /// Spool, segment uploader and the consumer-group processor.
-    private func processorServices(s3: S3Client, admin: KafkaAdminClient) async throws -> [any Service] {
+    private func processorServices(s3: S3Client, admin: KafkaAdminClient) async throws -> (SegmentUploader, BatchProcessor) {
         let spool = try Spool(configuration: configuration.spool, logger: logger)
         let uploader = SegmentUploader(spool: spool, s3: s3, postgres: postgres, configuration: configuration.uploader,
                                        logger: logger)
@@ -127,8 +130,9 @@ struct ServiceRuntime: Sendable {
         await ensureTopic(configuration.kafka.deadLetterTopic, partitions: 1, admin: admin)
         let campaigns = CampaignDirectory(store: CampaignStore(client: postgres, logger: logger),
                                           ttl: processorConfiguration.campaignCacheTTL)
-        let processor = BatchProcessor(configuration: processorConfiguration, spool: spool, campaigns: campaigns, logger: logger)
-        return [uploader, processor]
+        let processor = BatchProcessor(configuration: processorConfiguration, spool: spool, campaigns: campaigns, logger: logger,
+                                       inspector: admin)
+        return (uploader, processor)
     }
 
     /// Creates `topic` when the brokers do not have it (best effort: with the brokers down, the
@@ -173,4 +177,10 @@ struct ServiceRuntime: Sendable {
         var seen = Set<String>()
         return checks.filter { seen.insert($0.name).inserted }
     }
+}
+
+/// `/readyz`'s answer for a Processor that is stuck without partitions or over its disk budget.
+struct ProcessorNotReady: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }
