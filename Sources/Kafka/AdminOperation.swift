@@ -6,12 +6,17 @@ enum AdminOperation {
     /// Client properties every admin handle gets (besides `bootstrap.servers`).
     static let properties = [("client.id", "replayd-admin"), ("allow.auto.create.topics", "false")]
 
-    static func createTopic(_ rk: OpaquePointer, _ name: String, partitions: Int32, replicationFactor: Int16, timeout: Int32) throws {
+    static func createTopic(_ rk: OpaquePointer, _ name: String, partitions: Int32, replicationFactor: Int16,
+                            config: [(String, String)] = [], timeout: Int32) throws {
         var errorText = [CChar](repeating: 0, count: 512)
         guard let topic = rd_kafka_NewTopic_new(name, partitions, Int32(replicationFactor), &errorText, errorText.count) else {
             throw KafkaError.configuration("topic \(name): \(RdKafkaConfiguration.text(errorText))")
         }
         defer { rd_kafka_NewTopic_destroy(topic) }
+        for (key, value) in config {
+            let error = rd_kafka_NewTopic_set_config(topic, key, value)
+            if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(error, context: "topic \(name): \(key)=\(value)") }
+        }
         var topics: [OpaquePointer?] = [topic]
         try runAdminRequest(rk, operation: RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout: timeout, what: "create topic \(name)",
                             ignoring: [RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS.rawValue]) { options, queue in

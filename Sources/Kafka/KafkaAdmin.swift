@@ -10,9 +10,12 @@ public struct KafkaAdmin: Sendable {
     public var logger: Logger
     /// Upper bound for each broker request.
     public var timeout = Duration.seconds(10)
+    /// TLS and SASL.
+    public var security: KafkaSecurity
 
-    public init(bootstrapServers: String, logger: Logger) {
+    public init(bootstrapServers: String, security: KafkaSecurity = KafkaSecurity(), logger: Logger) {
         self.bootstrapServers = bootstrapServers
+        self.security = security
         self.logger = logger
     }
 
@@ -71,7 +74,7 @@ public struct KafkaAdmin: Sendable {
     ) async throws -> T {
         let properties = [
             ("bootstrap.servers", bootstrapServers),
-        ] + AdminOperation.properties + extra
+        ] + security.properties + AdminOperation.properties + extra
         let logger = logger
         return try await WorkerThread.runDetached(name: "kafka-admin") {
             let context = ClientContext(logger: logger)

@@ -14,14 +14,16 @@ public final class KafkaAdminClient: Service, Sendable {
     private let client: RdKafkaClient
     private let context: ClientContext
 
-    public init(bootstrapServers: String, timeout: Duration = .seconds(10), logger: Logger) throws {
+    public init(bootstrapServers: String, security: KafkaSecurity = KafkaSecurity(), timeout: Duration = .seconds(10),
+                logger: Logger) throws {
         self.bootstrapServers = bootstrapServers
         self.timeout = timeout
         context = ClientContext(logger: logger)
         let rk: OpaquePointer
         do {
             rk = try RdKafkaConfiguration.makeClient(
-                type: RD_KAFKA_PRODUCER, properties: [("bootstrap.servers", bootstrapServers)] + AdminOperation.properties, context: context)
+                type: RD_KAFKA_PRODUCER, properties: [("bootstrap.servers", bootstrapServers)] + security.properties + AdminOperation.properties,
+                context: context)
         } catch {
             RdKafkaConfiguration.releaseContext(context)
             throw error
@@ -29,11 +31,13 @@ public final class KafkaAdminClient: Service, Sendable {
         client = RdKafkaClient(rk)
     }
 
-    /// Creates `name`; succeeds if it already exists (whatever its partition count).
-    public func createTopic(_ name: String, partitions: Int32, replicationFactor: Int16 = 1) async throws {
+    /// Creates `name` with topic-level `config`; succeeds if it already exists (whatever its settings).
+    public func createTopic(_ name: String, partitions: Int32, replicationFactor: Int16 = 1, config: [(String, String)] = []) async throws {
         let timeout = timeout.rdkafkaMilliseconds
+        let settings = config.map { [$0.0, $0.1] }
         try await call("create-topic") { rk in
-            try AdminOperation.createTopic(rk, name, partitions: partitions, replicationFactor: replicationFactor, timeout: timeout)
+            try AdminOperation.createTopic(rk, name, partitions: partitions, replicationFactor: replicationFactor,
+                                           config: settings.map { ($0[0], $0[1]) }, timeout: timeout)
         }
     }
 

@@ -17,6 +17,8 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// Any librdkafka property (see librdkafka's CONFIGURATION.md), applied after the typed fields;
     /// e.g. `partition.assignment.strategy=cooperative-sticky`.
     public var extra: [String: String] = [:]
+    /// TLS and SASL.
+    public var security = KafkaSecurity()
 
     public init(bootstrapServers: String, groupID: String, topics: [String]) {
         self.bootstrapServers = bootstrapServers
@@ -37,6 +39,7 @@ public struct KafkaConsumerConfiguration: Sendable {
             ("max.partition.fetch.bytes", String(maxPartitionFetchBytes)),
             ("fetch.max.bytes", String(fetchMaxBytes)),
         ]
+            + security.properties
             + extra.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
             + [("enable.auto.offset.store", "false")]
     }

@@ -17,6 +17,8 @@ public struct KafkaProducerConfiguration: Sendable {
     public var queueMaxKBytes = 1_048_576
     /// Any librdkafka property (see librdkafka's CONFIGURATION.md), applied last.
     public var extra: [String: String] = [:]
+    /// TLS and SASL.
+    public var security = KafkaSecurity()
 
     public init(bootstrapServers: String) {
         self.bootstrapServers = bootstrapServers
@@ -34,6 +36,6 @@ public struct KafkaProducerConfiguration: Sendable {
             ("message.timeout.ms", String(messageTimeout.rdkafkaMilliseconds)),
             ("queue.buffering.max.messages", String(queueMaxMessages)),
             ("queue.buffering.max.kbytes", String(queueMaxKBytes)),
-        ] + extra.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        ] + security.properties + extra.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 }

@@ -14,15 +14,19 @@ public struct DeadLetterReader: Sendable {
     public var idleTimeout = Duration.seconds(3)
     public var logger: Logger
 
-    public init(brokers: String, topic: String, logger: Logger) {
+    /// TLS and SASL.
+    public var security: KafkaSecurity
+
+    public init(brokers: String, security: KafkaSecurity = KafkaSecurity(), topic: String, logger: Logger) {
         self.brokers = brokers
+        self.security = security
         self.topic = topic
         self.logger = logger
     }
 
     /// Records in the topic now, summed over partitions from the watermarks (an estimate).
     public func estimatedCount() async -> Int {
-        let admin = KafkaAdmin(bootstrapServers: brokers, logger: logger)
+        let admin = KafkaAdmin(bootstrapServers: brokers, security: security, logger: logger)
         guard let partitions = try? await admin.partitionCount(topic: topic) else { return 0 }
         var total: Int64 = 0
         for partition in 0..<partitions {
@@ -37,6 +41,7 @@ public struct DeadLetterReader: Sendable {
         var configuration = KafkaConsumerConfiguration(
             bootstrapServers: brokers, groupID: "replayd-dlq-reader-\(UUID().uuidString.lowercased())", topics: [topic])
         configuration.clientID = "replayd-dlq-reader"
+        configuration.security = security
         configuration.sessionTimeout = sessionTimeout
         configuration.enableAutoCommit = false
         configuration.autoOffsetReset = "earliest"

@@ -6,6 +6,8 @@ import Kafka
 public struct ProcessorConfiguration: Sendable {
     /// `host:port[,host:port…]` of the Kafka brokers.
     public var brokers: String
+    /// TLS and SASL for the consumer and the dead-letter producer.
+    public var security = KafkaSecurity()
     /// The consumer group every Processor instance joins; instances share the partitions.
     public var groupID = "replayd-processor"
     /// The topic the Collector produces accepted batches to.
@@ -70,6 +72,7 @@ public struct ProcessorConfiguration: Sendable {
         configuration.enableAutoCommit = false
         configuration.autoOffsetReset = "earliest"
         configuration.extra = consumerExtra
+        configuration.security = security
         return configuration
     }
 
@@ -77,6 +80,7 @@ public struct ProcessorConfiguration: Sendable {
     public var producerConfiguration: KafkaProducerConfiguration {
         var configuration = KafkaProducerConfiguration(bootstrapServers: brokers)
         configuration.clientID = "replayd-processor-dlq-\(instanceID)"
+        configuration.security = security
         return configuration
     }
 

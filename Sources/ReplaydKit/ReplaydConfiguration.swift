@@ -39,6 +39,22 @@ public struct ReplaydConfiguration: Sendable {
         /// Partitions of the batches topic when replayd creates it (Processors scale up to this).
         public var partitions: Int32 = 8
         public var compression = "lz4"
+        /// TLS and SASL of every Kafka client (`REPLAYD_KAFKA_SECURITY_PROTOCOL`, `REPLAYD_KAFKA_SASL_*`, `REPLAYD_KAFKA_SSL_*`).
+        public var security = KafkaSecurity()
+        /// The topics replayd creates (when missing): replication factor, `min.insync.replicas` and
+        /// `retention.ms` (nil: the broker's default). Production: 3, 2 and a retention that covers
+        /// `REPLAYD_COMMIT_MAX_DELAY` plus the longest outage to ride out (docs/deployment.md).
+        public var replicationFactor: Int16 = 1
+        public var minInsyncReplicas: Int?
+        public var retention: Duration?
+
+        /// Topic-level settings for topics replayd creates.
+        public var topicConfig: [(String, String)] {
+            var config: [(String, String)] = []
+            if let minInsyncReplicas { config.append(("min.insync.replicas", String(minInsyncReplicas))) }
+            if let retention { config.append(("retention.ms", String(retention.components.seconds * 1000))) }
+            return config
+        }
     }
 
     public struct S3: Sendable {
@@ -123,6 +139,29 @@ public struct ReplaydConfiguration: Sendable {
         if !["none", "gzip", "snappy", "lz4", "zstd"].contains(config.kafka.compression) {
             reader.problem("REPLAYD_KAFKA_COMPRESSION=\(config.kafka.compression) must be one of none, gzip, snappy, lz4, zstd")
         }
+        config.kafka.security.securityProtocol = reader.raw("REPLAYD_KAFKA_SECURITY_PROTOCOL")?.lowercased()
+        if let value = config.kafka.security.securityProtocol, !["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"].contains(value) {
+            reader.problem("REPLAYD_KAFKA_SECURITY_PROTOCOL=\(value) must be one of plaintext, ssl, sasl_plaintext, sasl_ssl")
+        }
+        config.kafka.security.saslMechanism = reader.raw("REPLAYD_KAFKA_SASL_MECHANISM")
+        config.kafka.security.saslUsername = reader.raw("REPLAYD_KAFKA_SASL_USERNAME")
+        config.kafka.security.saslPassword = reader.raw("REPLAYD_KAFKA_SASL_PASSWORD")
+        config.kafka.security.sslCALocation = reader.raw("REPLAYD_KAFKA_SSL_CA_LOCATION")
+        config.kafka.security.sslCertificateLocation = reader.raw("REPLAYD_KAFKA_SSL_CERTIFICATE_LOCATION")
+        config.kafka.security.sslKeyLocation = reader.raw("REPLAYD_KAFKA_SSL_KEY_LOCATION")
+        config.kafka.security.sslKeyPassword = reader.raw("REPLAYD_KAFKA_SSL_KEY_PASSWORD")
+        config.kafka.security.sslEndpointIdentification = reader.raw("REPLAYD_KAFKA_SSL_ENDPOINT_IDENTIFICATION")
+        config.kafka.replicationFactor = Int16(reader.int("REPLAYD_KAFKA_REPLICATION_FACTOR", default: 1, range: 1...32))
+        if reader.raw("REPLAYD_KAFKA_MIN_INSYNC_REPLICAS") != nil {
+            let value = reader.int("REPLAYD_KAFKA_MIN_INSYNC_REPLICAS", default: 1, range: 1...32)
+            config.kafka.minInsyncReplicas = value
+            if value > Int(config.kafka.replicationFactor) {
+                reader.problem("REPLAYD_KAFKA_MIN_INSYNC_REPLICAS=\(value) must not exceed REPLAYD_KAFKA_REPLICATION_FACTOR=\(config.kafka.replicationFactor)")
+            }
+        }
+        if reader.raw("REPLAYD_KAFKA_RETENTION") != nil {
+            config.kafka.retention = reader.duration("REPLAYD_KAFKA_RETENTION", default: .seconds(604_800), minimum: .seconds(60))
+        }
         if config.kafka.brokers.split(separator: ",").contains(where: { !$0.contains(":") }) {
             reader.problem("REPLAYD_KAFKA_BROKERS=\(config.kafka.brokers) must be a comma-separated list of host:port")
         }
@@ -142,6 +181,7 @@ public struct ReplaydConfiguration: Sendable {
             from: &reader, brokers: config.kafka.brokers, topic: config.kafka.batchesTopic,
             deadLetterTopic: config.kafka.deadLetterTopic, groupID: config.kafka.processorGroup,
             sessionTimeout: config.kafka.sessionTimeout, limits: config.limits)
+        config.processor.security = config.kafka.security
         config.spool = SpoolConfiguration(from: &reader)
         config.uploader = SegmentUploaderConfiguration(from: &reader)
         config.s3PartSize = reader.bytes("REPLAYD_S3_PART_SIZE", default: config.s3PartSize, range: (5 << 20)...(5 << 30))

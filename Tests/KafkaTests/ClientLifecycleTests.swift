@@ -74,6 +74,19 @@ extension KafkaIntegrationTests {
             await admin.shutdown()  // idempotent
         }
 
+        @Test("topics are created with a replication factor and topic-level config")
+        func topicConfig() async throws {
+            let admin = try KafkaAdminClient(bootstrapServers: KafkaTest.brokers, logger: KafkaTest.logger)
+            let topic = TestStack.uniqueName("kafka-topic-config")
+            try await admin.createTopic(topic, partitions: 3, replicationFactor: 1,
+                                        config: [("min.insync.replicas", "1"), ("retention.ms", "86400000")])
+            #expect(try await admin.partitionCount(topic: topic) == 3)
+            // (The development broker accepts any replication factor and topic config without checking
+            // them; a Kafka cluster refuses more replicas than brokers, which the service logs at start.)
+            try? await KafkaAdmin(bootstrapServers: KafkaTest.brokers, logger: KafkaTest.logger).deleteTopic(topic)
+            await admin.shutdown()
+        }
+
         @Test("the consumer's cached high watermark follows what its fetches saw, without a broker request")
         func cachedHighWatermark() async throws {
             try await KafkaTest.withTopic("kafka-watermark", partitions: 1) { topic in

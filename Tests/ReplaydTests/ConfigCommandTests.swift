@@ -27,6 +27,10 @@ struct ConfigCommandTests {
             "REPLAYD_REDIS_URL": "redis://:redis-secret-pw@cache.internal:6380/2",
             "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "aws-secret-value-123",
             "REPLAYD_LINK_SECRET": "link-secret-0123456789abcdef", "REPLAYD_PRESIGN_SECONDS": "0",
+            "REPLAYD_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "REPLAYD_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+            "REPLAYD_KAFKA_SASL_USERNAME": "ingest", "REPLAYD_KAFKA_SASL_PASSWORD": "kafka-secret-pw-42",
+            "REPLAYD_KAFKA_SSL_KEY_PASSWORD": "key-secret-pw-43",
+            "REPLAYD_KAFKA_REPLICATION_FACTOR": "3", "REPLAYD_KAFKA_MIN_INSYNC_REPLICAS": "2", "REPLAYD_KAFKA_RETENTION": "7d",
         ])
         #expect(result.status == 0, "\(result.output)")
         let lines = result.output.split(separator: "\n").map(String.init)
@@ -42,7 +46,13 @@ struct ConfigCommandTests {
         #expect(value("REPLAYD_TIMESTAMP_SKEW") == "2592000.0 seconds")
         #expect(value("REPLAYD_POSTGRES_URL")?.contains("db.internal:5433/replay") == true)
         #expect(value("REPLAYD_PRESIGN_SECONDS")?.hasPrefix("0") == true)
-        for secret in ["hunter2-secret", "redis-secret-pw", "aws-secret-value-123", "link-secret-0123456789abcdef"] {
+        #expect(value("REPLAYD_KAFKA_SECURITY_PROTOCOL") == "sasl_ssl")
+        #expect(value("REPLAYD_KAFKA_SASL_USERNAME") == "ingest")
+        #expect(value("REPLAYD_KAFKA_SASL_PASSWORD") == "***")
+        #expect(value("REPLAYD_KAFKA_REPLICATION_FACTOR") == "3")
+        #expect(value("REPLAYD_KAFKA_MIN_INSYNC_REPLICAS") == "2")
+        for secret in ["hunter2-secret", "redis-secret-pw", "aws-secret-value-123", "link-secret-0123456789abcdef",
+                       "kafka-secret-pw-42", "key-secret-pw-43"] {
             #expect(!result.output.contains(secret), "replayd config printed the secret \(secret)")
         }
     }
@@ -58,10 +68,25 @@ struct ConfigCommandTests {
     }
 
     @Test func everyProblemIsReportedAtOnce() throws {
-        let result = try Self.run(["REPLAYD_PRESIGN_SECONDS": "soon", "REPLAYD_SPOOL_MAX_OPEN": "0", "AWS_ACCESS_KEY_ID": "AK"])
+        let result = try Self.run(["REPLAYD_PRESIGN_SECONDS": "soon", "REPLAYD_SPOOL_MAX_OPEN": "0", "AWS_ACCESS_KEY_ID": "AK",
+                                   "REPLAYD_KAFKA_SECURITY_PROTOCOL": "tls", "REPLAYD_KAFKA_REPLICATION_FACTOR": "1",
+                                   "REPLAYD_KAFKA_MIN_INSYNC_REPLICAS": "2"])
         #expect(result.status != 0)
-        for variable in ["REPLAYD_PRESIGN_SECONDS", "REPLAYD_SPOOL_MAX_OPEN", "AWS_SECRET_ACCESS_KEY"] {
+        for variable in ["REPLAYD_PRESIGN_SECONDS", "REPLAYD_SPOOL_MAX_OPEN", "AWS_SECRET_ACCESS_KEY", "REPLAYD_KAFKA_SECURITY_PROTOCOL",
+                         "REPLAYD_KAFKA_MIN_INSYNC_REPLICAS"] {
             #expect(result.output.contains(variable), "\(variable) not reported: \(result.output)")
         }
+    }
+
+    /// The TLS settings reach librdkafka: a CA bundle that does not exist stops the service at start
+    /// with librdkafka's own complaint about it (a plaintext broker would otherwise have been used).
+    @Test func kafkaTLSSettingsReachEveryClient() throws {
+        let port = try TestStack.freePort()
+        let environment = ["REPLAYD_KAFKA_TOPIC": TestStack.uniqueName("tls"), "REPLAYD_KAFKA_SECURITY_PROTOCOL": "ssl",
+                           "REPLAYD_KAFKA_SSL_CA_LOCATION": "/nonexistent/replayd-ca.pem", "REPLAYD_LOG_LEVEL": "error"]
+        let exports = environment.map { "\($0.key)='\($0.value)'" }.joined(separator: " ")
+        let result = try shell("REPLAYD_HTTP_PORT=\(port) REPLAYD_ADMIN_HTTP_PORT=\(try TestStack.freePort()) env \(exports) timeout 30 '\(ReplaydProcess.binary)' collector 2>&1")
+        #expect(result.status != 0 && result.status != 124, "\(result.output.suffix(2000))")
+        #expect(result.output.contains("ssl.ca.location") || result.output.contains("replayd-ca.pem"), "\(result.output.suffix(2000))")
     }
 }

@@ -5,6 +5,7 @@ import Collector
 import Core
 import Database
 import Foundation
+import Kafka
 import Playback
 import Processor
 import Redis
@@ -21,7 +22,7 @@ struct ConfigCommand: AsyncParsableCommand {
     func run() async throws {
         let c = try ReplaydConfiguration.load()
         for (name, value) in Self.settings(c) {
-            print(name.padding(toLength: 38, withPad: " ", startingAt: 0) + value)
+            print(name.padding(toLength: max(38, name.count + 1), withPad: " ", startingAt: 0) + value)
         }
     }
 
@@ -55,6 +56,18 @@ struct ConfigCommand: AsyncParsableCommand {
             ("REPLAYD_KAFKA_PARTITIONS", "\(c.kafka.partitions)"),
             ("REPLAYD_KAFKA_LINGER", "\(c.kafka.linger)"),
             ("REPLAYD_KAFKA_COMPRESSION", c.kafka.compression),
+            ("REPLAYD_KAFKA_SECURITY_PROTOCOL", c.kafka.security.securityProtocol ?? "plaintext"),
+            ("REPLAYD_KAFKA_SASL_MECHANISM", c.kafka.security.saslMechanism ?? "-"),
+            ("REPLAYD_KAFKA_SASL_USERNAME", c.kafka.security.saslUsername ?? "-"),
+            ("REPLAYD_KAFKA_SASL_PASSWORD", c.kafka.security.saslPassword == nil ? "-" : "***"),
+            ("REPLAYD_KAFKA_SSL_CA_LOCATION", c.kafka.security.sslCALocation ?? "-"),
+            ("REPLAYD_KAFKA_SSL_CERTIFICATE_LOCATION", c.kafka.security.sslCertificateLocation ?? "-"),
+            ("REPLAYD_KAFKA_SSL_KEY_LOCATION", c.kafka.security.sslKeyLocation ?? "-"),
+            ("REPLAYD_KAFKA_SSL_KEY_PASSWORD", c.kafka.security.sslKeyPassword == nil ? "-" : "***"),
+            ("REPLAYD_KAFKA_SSL_ENDPOINT_IDENTIFICATION", c.kafka.security.sslEndpointIdentification ?? "https"),
+            ("REPLAYD_KAFKA_REPLICATION_FACTOR", "\(c.kafka.replicationFactor)"),
+            ("REPLAYD_KAFKA_MIN_INSYNC_REPLICAS", c.kafka.minInsyncReplicas.map { "\($0)" } ?? "broker default"),
+            ("REPLAYD_KAFKA_RETENTION", c.kafka.retention.map { "\($0)" } ?? "broker default"),
             ("REPLAYD_S3_ENDPOINT", c.s3.endpoint),
             ("REPLAYD_S3_REGION", c.s3.region),
             ("REPLAYD_S3_BUCKET", c.s3.bucket),

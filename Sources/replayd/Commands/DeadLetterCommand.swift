@@ -44,7 +44,8 @@ struct DeadLetterCommand: AsyncParsableCommand {
     }
 
     static func reader(_ config: ReplaydConfiguration, logger: Logger) -> DeadLetterReader {
-        var reader = DeadLetterReader(brokers: config.kafka.brokers, topic: config.kafka.deadLetterTopic, logger: logger)
+        var reader = DeadLetterReader(brokers: config.kafka.brokers, security: config.kafka.security,
+                                      topic: config.kafka.deadLetterTopic, logger: logger)
         reader.sessionTimeout = config.kafka.sessionTimeout
         return reader
     }
@@ -103,6 +104,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
             Observability.bootstrap(logLevel: config.logLevel)
             let logger = Logger(label: "replayd.dlq")
             var producer = KafkaProducerConfiguration(bootstrapServers: config.kafka.brokers)
+            producer.security = config.kafka.security
             producer.messageTimeout = config.kafka.messageTimeout
             let replayer = DeadLetterReplayer(
                 reader: DeadLetterCommand.reader(config, logger: logger), targetTopic: config.kafka.batchesTopic, producerConfiguration: producer)

@@ -55,7 +55,8 @@ struct ServiceRuntime: Sendable {
         if let s3 { services.append(s3) }
         var admin: KafkaAdminClient?
         if components.contains(.collector) || components.contains(.processor) {
-            let client = try KafkaAdminClient(bootstrapServers: configuration.kafka.brokers, logger: logger)
+            let client = try KafkaAdminClient(bootstrapServers: configuration.kafka.brokers, security: configuration.kafka.security,
+                                              logger: logger)
             services.append(client)
             admin = client
             await ensureTopic(configuration.kafka.batchesTopic, partitions: configuration.kafka.partitions, admin: client)
@@ -84,6 +85,7 @@ struct ServiceRuntime: Sendable {
         }
         if components.contains(.collector), let admin {
             var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: configuration.kafka.brokers)
+            producerConfiguration.security = configuration.kafka.security
             producerConfiguration.messageTimeout = configuration.kafka.messageTimeout
             producerConfiguration.linger = configuration.kafka.linger
             producerConfiguration.compression = configuration.kafka.compression
@@ -140,7 +142,8 @@ struct ServiceRuntime: Sendable {
     private func ensureTopic(_ topic: String, partitions: Int32, admin: KafkaAdminClient) async {
         guard (try? await admin.partitionCount(topic: topic)) == nil else { return }
         do {
-            try await admin.createTopic(topic, partitions: partitions)
+            try await admin.createTopic(topic, partitions: partitions, replicationFactor: configuration.kafka.replicationFactor,
+                                        config: configuration.kafka.topicConfig)
             logger.notice("created Kafka topic", metadata: ["topic": "\(topic)", "partitions": "\(partitions)"])
         } catch {
             logger.warning("could not create Kafka topic \(topic): \(error)")
