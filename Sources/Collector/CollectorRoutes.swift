@@ -142,6 +142,7 @@ public struct CollectorRoutes<Context: RemoteAddressRequestContext>: Sendable {
             throw .unavailable("the batch could not be stored", retryAfter: 5)
         }
         CollectorMetrics.events.increment(by: batch.eventCount)
+        if batch.newerTypeEvents > 0 { CollectorMetrics.newerTypeEvents.increment(by: batch.newerTypeEvents) }
         CollectorMetrics.bytes.increment(by: body.readableBytes)
         withExtendedLifetime(reservation) {}
         return (batch.eventCount, cors)

@@ -82,7 +82,7 @@ import Testing
         (#"{"key":"pk_abcdefgh","session":"s1","seq":0,"events":[3]}"#, "invalid_field", "events[0] must be an object"),
         (#"{"key":"pk_abcdefgh","session":"s1","seq":0,"events":[{"timestamp":1764000000000}]}"#, "invalid_field", "events[0].type is required"),
         (#"{"key":"pk_abcdefgh","session":"s1","seq":0,"events":[{"type":2}]}"#, "invalid_field", "events[0].timestamp is required"),
-        (#"{"key":"pk_abcdefgh","session":"s1","seq":0,"events":[{"type":2,"timestamp":1764000000000},{"type":9,"timestamp":1764000000000}]}"#, "invalid_field", "events[1].type must be an rrweb event type 0–6, got 9"),
+        (#"{"key":"pk_abcdefgh","session":"s1","seq":0,"events":[{"type":2,"timestamp":1764000000000},{"type":-1,"timestamp":1764000000000}]}"#, "invalid_field", "events[1].type must be an rrweb event type (an integer ≥ 0), got -1"),
         (#"{"key":"pk_abcdefgh","session":"s1","seq":0,"events":[{"type":"2","timestamp":1764000000000}]}"#, "invalid_field", "events[0].type must be"),
         (#"{"key":"pk_abcdefgh","session":"s1","seq":0,"events":[{"type":2,"timestamp":"now"}]}"#, "invalid_field", "events[0].timestamp must be a number"),
         (#"{"key":"pk_abcdefgh","session":"s1","seq":0,"events":[{"type":2,"timestamp":1000}]}"#, "invalid_field", "events[0].timestamp must be milliseconds since 1970 within 7 days"),

@@ -19,6 +19,8 @@ public struct ValidatedBatch: Sendable, Equatable {
     public var pageURL: String?
     /// The byte range of the `events` array (brackets included) in the validated body.
     public var eventsRange: Range<Int>
+    /// Events of a type rrweb 1 does not have (beyond 6; rrweb 2 adds e.g. Asset), kept as they are.
+    public var newerTypeEvents = 0
 }
 
 /// Limits a batch must respect.
@@ -45,7 +47,7 @@ public struct BatchValidationError: UserFacingError, Equatable {
 /// The rules a batch follows, checked in one pass over its bytes (pure; unit-tested without I/O):
 ///
 /// `{"key": "pk_…", "session": "<1–64 of A–Z a–z 0–9 _ ->", "seq": <0…2^53>,
-///   "events": [{"type": <0–6>, "timestamp": <ms since 1970 within the skew>, …}, …],
+///   "events": [{"type": <integer ≥ 0: rrweb's 0–6 and any later type>, "timestamp": <ms since 1970 within the skew>, …}, …],
 ///   "page": {"url", "referrer", "width", "height"}?}`
 ///
 /// The whole body must be strict JSON (UTF-8, RFC 8259); members it does not know are checked and

@@ -9,6 +9,8 @@ struct EnvelopeParser: ~Copyable {
     private var session: String?
     private var seq: Int?
     private var events: (count: Int, first: Double, last: Double, range: Range<Int>)?
+    /// Events whose type is beyond rrweb 1's 0–6 (rrweb 2 adds more): passed through, counted.
+    private var newerTypes = 0
     private var page: String??
 
     init(scanner: consuming JSONScanner, limits: BatchLimits, nowMillis: Double) {
@@ -65,9 +67,11 @@ struct EnvelopeParser: ~Copyable {
         guard events.count > 0 else { throw .invalidField("events", "must contain at least one event") }
         let pageURL = page ?? nil
         if let pageURL, pageURL.utf8.count > 4096 { throw .invalidField("page.url", "must be at most 4096 bytes") }
-        return ValidatedBatch(key: key, session: session, seq: seq, eventCount: events.count,
-                              firstTimestamp: events.first, lastTimestamp: events.last, pageURL: pageURL,
-                              eventsRange: events.range)
+        var batch = ValidatedBatch(key: key, session: session, seq: seq, eventCount: events.count,
+                                   firstTimestamp: events.first, lastTimestamp: events.last, pageURL: pageURL,
+                                   eventsRange: events.range)
+        batch.newerTypeEvents = newerTypes
+        return batch
     }
 
     private func once(_ first: Bool, _ field: String) throws(BatchValidationError) {
@@ -172,7 +176,7 @@ struct EnvelopeParser: ~Copyable {
                 let name = try scanner.memberName()
                 if scanner.string(name, equals: "type") {
                     try once(type == nil, "events[\(index)].type")
-                    type = try integer("events[\(index)].type", "must be an rrweb event type 0–6")
+                    type = try integer("events[\(index)].type", "must be an rrweb event type (an integer ≥ 0)")
                 } else if scanner.string(name, equals: "timestamp") {
                     try once(timestamp == nil, "events[\(index)].timestamp")
                     timestamp = try number("events[\(index)].timestamp")
@@ -183,9 +187,10 @@ struct EnvelopeParser: ~Copyable {
         }
         guard let type else { throw .invalidField("events[\(index)].type", "is required") }
         guard let timestamp else { throw .invalidField("events[\(index)].timestamp", "is required") }
-        guard (0...6).contains(type) else {
-            throw .invalidField("events[\(index)].type", "must be an rrweb event type 0–6, got \(type)")
+        guard type >= 0 else {
+            throw .invalidField("events[\(index)].type", "must be an rrweb event type (an integer ≥ 0), got \(type)")
         }
+        if type > 6 { newerTypes += 1 }
         let skew = Double(limits.timestampSkew.components.seconds) * 1000
         guard timestamp.isFinite, abs(timestamp - nowMillis) <= skew else {
             throw .invalidField(
