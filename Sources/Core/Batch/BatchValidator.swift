@@ -21,6 +21,8 @@ public struct ValidatedBatch: Sendable, Equatable {
     public var eventsRange: Range<Int>
     /// Events of a type rrweb 1 does not have (beyond 6; rrweb 2 adds e.g. Asset), kept as they are.
     public var newerTypeEvents = 0
+    /// What the events say about the visitor's activity, when validation was asked to observe it.
+    public var activity: BatchActivity?
 }
 
 /// Limits a batch must respect.
@@ -55,14 +57,19 @@ public struct BatchValidationError: UserFacingError, Equatable {
 public enum BatchValidator {
     static let maxSeq = 1 << 53
 
-    public static func validate(_ body: UnsafeRawBufferPointer, now: Date, limits: BatchLimits = BatchLimits()) throws(BatchValidationError) -> ValidatedBatch {
-        var parser = EnvelopeParser(scanner: JSONScanner(body), limits: limits, nowMillis: now.timeIntervalSince1970 * 1000)
+    /// `observeActivity`: also take ``ValidatedBatch/activity`` in the same pass (the Processor does,
+    /// for session summaries; the Collector does not).
+    public static func validate(_ body: UnsafeRawBufferPointer, now: Date, limits: BatchLimits = BatchLimits(),
+                                observeActivity: Bool = false) throws(BatchValidationError) -> ValidatedBatch {
+        var parser = EnvelopeParser(scanner: JSONScanner(body), limits: limits, nowMillis: now.timeIntervalSince1970 * 1000,
+                                    observeActivity: observeActivity)
         return try parser.parse()
     }
 
-    public static func validate(_ body: [UInt8], now: Date, limits: BatchLimits = BatchLimits()) throws(BatchValidationError) -> ValidatedBatch {
+    public static func validate(_ body: [UInt8], now: Date, limits: BatchLimits = BatchLimits(),
+                                observeActivity: Bool = false) throws(BatchValidationError) -> ValidatedBatch {
         try body.withUnsafeBytes { bytes in
-            Result { () throws(BatchValidationError) in try validate(bytes, now: now, limits: limits) }
+            Result { () throws(BatchValidationError) in try validate(bytes, now: now, limits: limits, observeActivity: observeActivity) }
         }.get()
     }
 

@@ -11,10 +11,13 @@ struct EnvelopeParser: ~Copyable {
     private var events: (count: Int, first: Double, last: Double, range: Range<Int>)?
     /// Events whose type is beyond rrweb 1's 0–6 (rrweb 2 adds more): passed through, counted.
     private var newerTypes = 0
+    /// Taken as events pass when asked for (the Processor's summary pass); nil otherwise.
+    private var activity: BatchActivity?
     private var page: String??
 
-    init(scanner: consuming JSONScanner, limits: BatchLimits, nowMillis: Double) {
+    init(scanner: consuming JSONScanner, limits: BatchLimits, nowMillis: Double, observeActivity: Bool = false) {
         self.scanner = scanner
+        if observeActivity { activity = BatchActivity() }
         self.limits = limits
         self.nowMillis = nowMillis
     }
@@ -71,6 +74,7 @@ struct EnvelopeParser: ~Copyable {
                                    firstTimestamp: events.first, lastTimestamp: events.last, pageURL: pageURL,
                                    eventsRange: events.range)
         batch.newerTypeEvents = newerTypes
+        batch.activity = activity
         return batch
     }
 
@@ -171,10 +175,15 @@ struct EnvelopeParser: ~Copyable {
         _ = scanner.consume(.openBrace)
         var type: Int?
         var timestamp: Double?
+        var data: Range<Int>?
         if !scanner.consume(.closeBrace) {
             repeat {
                 let name = try scanner.memberName()
-                if scanner.string(name, equals: "type") {
+                if activity != nil, scanner.string(name, equals: "data") {
+                    let start = scanner.index
+                    try scanner.skipValue()
+                    data = start..<scanner.index
+                } else if scanner.string(name, equals: "type") {
                     try once(type == nil, "events[\(index)].type")
                     type = try integer("events[\(index)].type", "must be an rrweb event type (an integer ≥ 0)")
                 } else if scanner.string(name, equals: "timestamp") {
@@ -191,6 +200,10 @@ struct EnvelopeParser: ~Copyable {
             throw .invalidField("events[\(index)].type", "must be an rrweb event type (an integer ≥ 0), got \(type)")
         }
         if type > 6 { newerTypes += 1 }
+        if activity != nil {
+            ActivityReader.read(type: type, timestamp: timestamp, data: data.map { UnsafeRawBufferPointer(scanner.bytes($0)) },
+                                into: &activity!)
+        }
         let skew = Double(limits.timestampSkew.components.seconds) * 1000
         guard timestamp.isFinite, abs(timestamp - nowMillis) <= skew else {
             throw .invalidField(
