@@ -7,7 +7,7 @@
 import http from 'k6/http';
 import { check } from 'k6';
 import exec from 'k6/execution';
-import { CAMPAIGNS, TARGET, record, trendStats, summary } from './lib.js';
+import { CAMPAIGNS, TARGET, droppedLimit, record, trendStats, summary } from './lib.js';
 
 const SITES = parseInt(__ENV.SITES || '500', 10);
 
@@ -21,7 +21,7 @@ export const options = {
     unexpected_5xx: ['count==0'],
     transport_errors: ['count==0'],
     http_req_duration: [`p(99)<${__ENV.P99_MS || 1000}`],
-    dropped_iterations: [`count<=${Math.ceil(parseInt(__ENV.RATE || '200', 10) * 0.01)}`],
+    dropped_iterations: [droppedLimit(parseInt(__ENV.RATE || '200', 10), __ENV.DURATION || '30s')],
   },
   summaryTrendStats: trendStats,
 };

@@ -18,6 +18,21 @@ const PAGE = ',"page":{"url":"https://shop.example.com/checkout","width":1280,"h
 
 export const trendStats = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'];
 
+/// Seconds of a k6 duration such as '60s', '2m' or '1m30s'.
+export function seconds(duration) {
+  let total = 0;
+  for (const [, n, unit] of String(duration).matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
+    total += parseFloat(n) * { ms: 0.001, s: 1, m: 60, h: 3600 }[unit];
+  }
+  return total;
+}
+
+/// At most 1 % of the iterations an arrival-rate run plans may be dropped (k6 drops one when no VU is
+/// free to start it): beyond that the load generator, not the fleet, set the rate.
+export function droppedLimit(ratePerSecond, duration) {
+  return `count<=${Math.ceil(ratePerSecond * seconds(duration) * 0.01)}`;
+}
+
 // Statuses the fleet may answer, each counted on its own so the summary lists them.
 const STATUSES = [0, 202, 204, 400, 401, 403, 404, 405, 408, 411, 413, 415, 429, 500, 502, 503, 504];
 const statusCounters = {};
