@@ -97,5 +97,35 @@ public enum Schema {
                 ADD COLUMN max_sites integer NOT NULL DEFAULT 1000 CHECK (max_sites >= 0)
             """,
         ]),
+        Migration(version: 7, name: "session summaries", statements: [
+            // Summed over the session's segments as they upload (SegmentIndex); `summarized_segments`
+            // counts the segments that carried a summary (one recovered after a crash does not).
+            """
+            ALTER TABLE sessions
+                ADD COLUMN active_ms              bigint NOT NULL DEFAULT 0,
+                ADD COLUMN clicks                 integer NOT NULL DEFAULT 0,
+                ADD COLUMN keypresses             integer NOT NULL DEFAULT 0,
+                ADD COLUMN scrolls                integer NOT NULL DEFAULT 0,
+                ADD COLUMN rage_clicks            integer NOT NULL DEFAULT 0,
+                ADD COLUMN dead_clicks            integer NOT NULL DEFAULT 0,
+                ADD COLUMN console_errors         integer NOT NULL DEFAULT 0,
+                ADD COLUMN console_warnings       integer NOT NULL DEFAULT 0,
+                ADD COLUMN unknown_sources        integer NOT NULL DEFAULT 0,
+                ADD COLUMN urls                   text[] NOT NULL DEFAULT '{}',
+                ADD COLUMN viewport_width         integer,
+                ADD COLUMN viewport_height        integer,
+                ADD COLUMN user_agent             text,
+                ADD COLUMN browser                text,
+                ADD COLUMN os                     text,
+                ADD COLUMN device                 text,
+                ADD COLUMN first_full_snapshot_at timestamptz,
+                ADD COLUMN first_incremental_at   timestamptz,
+                ADD COLUMN batch_count            bigint NOT NULL DEFAULT 0,
+                ADD COLUMN min_seq                bigint,
+                ADD COLUMN max_seq                bigint,
+                ADD COLUMN summarized_segments    integer NOT NULL DEFAULT 0,
+                ADD COLUMN ended                  boolean NOT NULL DEFAULT false
+            """,
+        ]),
     ]
 }

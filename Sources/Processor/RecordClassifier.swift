@@ -30,7 +30,7 @@ public enum RecordClassifier {
         let receivedAt = headers.receivedAtDate ?? message.timestamp ?? Date()
         let batch: ValidatedBatch
         do {
-            batch = try BatchValidator.validate(message.value, now: receivedAt, limits: limits)
+            batch = try BatchValidator.validate(message.value, now: receivedAt, limits: limits, observeActivity: true)
         } catch {
             return .failure(ProcessingFailure.classify(error))
         }
@@ -43,7 +43,7 @@ public enum RecordClassifier {
         let record = SpoolRecord(
             campaignID: campaignID, session: batch.session, seq: batch.seq, eventCount: batch.eventCount,
             firstTimestamp: batch.firstTimestamp, lastTimestamp: batch.lastTimestamp, pageURL: batch.pageURL,
-            events: Array(message.value[batch.eventsRange]))
+            events: Array(message.value[batch.eventsRange]), activity: batch.activity, userAgent: headers.userAgent)
         return .success(Classified(campaignID: campaignID, record: record))
     }
 }

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// What is known about a segment's content: stored as S3 object metadata and in the `segments` table.
@@ -12,6 +13,11 @@ public struct SegmentMetadata: Sendable, Equatable {
     public var batchCount: Int
     /// The first page URL seen in the segment.
     public var pageURL: String?
+    /// The session's activity over the segment's batches (nil for a segment recovered from a file of
+    /// a previous run: its batches' activity is not read again).
+    public var summary: ActivitySummary?
+    /// The first `User-Agent` of the segment's batches.
+    public var userAgent: String?
 
     public init(firstSeq: Int, lastSeq: Int, firstTimestamp: Double, lastTimestamp: Double, eventCount: Int, batchCount: Int, pageURL: String?) {
         self.firstSeq = firstSeq
@@ -27,6 +33,7 @@ public struct SegmentMetadata: Sendable, Equatable {
     init(first record: SpoolRecord) {
         self.init(firstSeq: record.seq, lastSeq: record.seq, firstTimestamp: record.firstTimestamp,
                   lastTimestamp: record.lastTimestamp, eventCount: record.eventCount, batchCount: 1, pageURL: record.pageURL)
+        userAgent = record.userAgent
     }
 
     mutating func add(_ record: SpoolRecord) {
@@ -37,6 +44,7 @@ public struct SegmentMetadata: Sendable, Equatable {
         eventCount += record.eventCount
         batchCount += 1
         if pageURL == nil { pageURL = record.pageURL }
+        if userAgent == nil { userAgent = record.userAgent }
     }
 }
 

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// One batch for the spool: a session's events with their sequence number.
@@ -18,12 +19,19 @@ public struct SpoolRecord: Sendable {
     /// Where the batch was read from. While a segment holding it is not in S3, the spool holds this
     /// offset (``Spool/lowestHeldOffset(_:atLeast:)``) so that the log's commit does not pass it.
     public var origin: SpoolOrigin?
+    /// What the events say about the visitor's activity (taken while validating), for the session's summary.
+    public var activity: BatchActivity?
+    /// The browser's `User-Agent` when the Collector accepted the batch.
+    public var userAgent: String?
 
     public init(
         campaignID: UUID, session: String, seq: Int, eventCount: Int, firstTimestamp: Double,
-        lastTimestamp: Double, pageURL: String?, events: [UInt8], origin: SpoolOrigin? = nil
+        lastTimestamp: Double, pageURL: String?, events: [UInt8], origin: SpoolOrigin? = nil,
+        activity: BatchActivity? = nil, userAgent: String? = nil
     ) {
         self.origin = origin
+        self.activity = activity
+        self.userAgent = userAgent
         self.campaignID = campaignID
         self.session = session
         self.seq = seq

@@ -72,6 +72,7 @@ extension SpoolState {
         sessions[key]!.lastAppendAt = now
         sessions[key]!.segment!.bytes = writer.fileSize
         if !isNewSegment { sessions[key]!.segment!.metadata.add(record) }
+        if let activity = record.activity { sessions[key]!.activity.add(activity, lastTimestamp: record.lastTimestamp) }
         if let origin = record.origin { hold(origin, in: key, now: now) }
         UploaderMetrics.appendedBytes.increment(by: Int64(prefix.count + events.count + Self.lineSuffix.count))
 
@@ -127,7 +128,8 @@ extension SpoolState {
 
     /// Closes the session's open segment (if any): its file becomes a closed segment ready to upload.
     mutating func closeSegment(_ key: SessionKey, reason: SegmentCloseReason, forget: Bool) throws {
-        if let segment = sessions[key]?.segment {
+        if var segment = sessions[key]?.segment {
+            segment.metadata.summary = sessions[key]!.activity.takeSummary()
             var bytes = segment.bytes
             if let open = writers.removeValue(forKey: key) {
                 unflushed.remove(key)

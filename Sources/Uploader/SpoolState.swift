@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Gzip
 
@@ -25,6 +26,8 @@ struct OpenSegment {
 /// What the spool remembers about one live session.
 struct SessionState {
     var batches = BatchDigests()
+    /// The session's activity since its open segment started (and what carries across segments).
+    var activity = SessionActivity()
     var segment: OpenSegment?
     var lastAppendAt: ContinuousClock.Instant?
 }

@@ -48,7 +48,7 @@ struct CollectorErrorTests {
         try await expectRefusal(.badRequest, "invalid_field") { _, key in
             let now = Int(Date().timeIntervalSince1970 * 1000)
             return (.post, jsonHeaders,
-                    Fixtures.json("{\"key\":\"\(key)\",\"session\":\"s1\",\"seq\":0,\"events\":[{\"type\":9,\"timestamp\":\(now)}]}"),
+                    Fixtures.json("{\"key\":\"\(key)\",\"session\":\"s1\",\"seq\":0,\"events\":[{\"type\":-1,\"timestamp\":\(now)}]}"),
                     "/v1/batch")
         }
     }

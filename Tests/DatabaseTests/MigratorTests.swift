@@ -15,7 +15,7 @@ struct MigratorTests {
         let name = "replayd_test_\(UInt32.random(in: 0...UInt32.max))"
         var admin = base
         admin.database = "postgres"
-        try await PostgresClient.withClient(admin, logger: logger) { client in
+        _ = try await PostgresClient.withClient(admin, logger: logger) { client in
             try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
         }
         var target = base
@@ -30,7 +30,7 @@ struct MigratorTests {
     }
 
     func dropDatabase(_ name: String, admin: DatabaseConfiguration) async throws {
-        try await PostgresClient.withClient(admin, logger: logger) { client in
+        _ = try await PostgresClient.withClient(admin, logger: logger) { client in
             try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
         }
     }
@@ -40,7 +40,7 @@ struct MigratorTests {
         try await withEmptyDatabase { configuration in
             let migrator = Migrator(logger: logger)
             let expected = Schema.migrations.map(\.version).sorted()
-            try await PostgresClient.withClient(configuration, logger: logger) { client in
+            _ = try await PostgresClient.withClient(configuration, logger: logger) { client in
                 #expect(try await migrator.migrate(client) == expected)
                 #expect(try await migrator.migrate(client) == [])
                 #expect(try await migrator.appliedVersions(client) == expected)
@@ -83,7 +83,7 @@ struct MigratorTests {
         let clock = ContinuousClock()
         let started = clock.now
         do {
-            try await PostgresClient.withClient(configuration, logger: logger) { client in
+            _ = try await PostgresClient.withClient(configuration, logger: logger) { client in
                 try await Migrator(logger: logger).migrate(client)
             }
             Issue.record("expected an error")

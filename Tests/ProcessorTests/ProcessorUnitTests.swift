@@ -72,7 +72,7 @@ import Uploader
         #expect(reason(garbage) == .undecodable)
 
         var invalid = ProcessorFixtures.message(campaign: campaign, session: "s", seq: 1)
-        invalid.value = Array(String(decoding: invalid.value, as: UTF8.self).replacingOccurrences(of: "\"type\":3", with: "\"type\":9").utf8)
+        invalid.value = Array(String(decoding: invalid.value, as: UTF8.self).replacingOccurrences(of: "\"type\":3", with: "\"type\":-3").utf8)
         #expect(reason(invalid) == .invalidBatch)
 
         var mismatch = ProcessorFixtures.message(campaign: campaign, session: "s", seq: 1)
