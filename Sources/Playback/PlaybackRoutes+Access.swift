@@ -117,10 +117,19 @@ struct SessionListQuery: Sendable {
     /// RFC 3339 (`2025-01-31T12:00:00Z`, fractional seconds allowed) or unix seconds.
     static func date(_ text: String?, name: String) throws(PlaybackError) -> Date? {
         guard let text, !text.isEmpty else { return nil }
-        if let seconds = Double(text), seconds.isFinite { return Date(timeIntervalSince1970: seconds) }
-        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
-        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle()) { return date }
-        throw PlaybackError.invalidParameter(name, "must be an RFC 3339 time like 2025-01-31T12:00:00Z or unix seconds, not \(text.prefix(60))")
+        let date: Date
+        if let seconds = Double(text), seconds.isFinite {
+            date = Date(timeIntervalSince1970: seconds)
+        } else if let parsed = (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+                    ?? (try? Date(text, strategy: Date.ISO8601FormatStyle())) {
+            date = parsed
+        } else {
+            throw PlaybackError.invalidParameter(name, "must be an RFC 3339 time like 2025-01-31T12:00:00Z or unix seconds, not \(text.prefix(60))")
+        }
+        guard SessionStore.queryableDates.contains(date) else {
+            throw PlaybackError.invalidParameter(name, "must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, not \(text.prefix(60))")
+        }
+        return date
     }
 }
 

@@ -13,6 +13,11 @@ public struct SessionStore: Sendable {
         self.logger = logger
     }
 
+    /// The start times a sessions query may name: RFC 3339's years 0001–9999. PostgreSQL refuses a
+    /// timestamp before 4713 BC, and one past year 294,276 does not fit the client's microseconds
+    /// (encoding it traps), so a bound outside this range is refused before it reaches a query.
+    public static let queryableDates = Date(timeIntervalSince1970: -62_135_596_800)...Date(timeIntervalSince1970: 253_402_300_799.999)
+
     static let columns = """
         campaign_id, session_id, started_at, ended_at, event_count, bytes, segment_count, first_url,
         (extract(epoch FROM started_at) * 1000000)::bigint

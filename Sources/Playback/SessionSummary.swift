@@ -71,7 +71,8 @@ public struct SessionCursor: Sendable, Equatable {
         var base64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
         guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8),
-              let colon = text.firstIndex(of: ":"), let micros = Int64(text[..<colon])
+              let colon = text.firstIndex(of: ":"), let micros = Int64(text[..<colon]),
+              SessionStore.queryableDates.contains(Date(timeIntervalSince1970: Double(micros) / 1_000_000))
         else { return nil }
         let session = String(text[text.index(after: colon)...])
         guard !session.isEmpty else { return nil }

@@ -78,6 +78,35 @@ struct SessionListTests {
         }
     }
 
+    /// Unix seconds past year 294,276 made the PostgreSQL client trap (the process died) and times
+    /// before 4713 BC, in `from`/`to` or in a made-up cursor, made PostgreSQL fail the query (503).
+    @Test("from, to and cursors outside the years 1 to 9999 get 400 invalid_parameter, on the JSON list and the page")
+    func timesOutOfRange() async throws {
+        try await PlaybackHarness.run { harness in
+            let campaign = try await harness.campaign()
+            let auth = try await harness.bearer()
+            let id = campaign.id.uuidString.lowercased()
+            @Sendable func cursor(_ micros: Int64) -> String { SessionCursor(startedAtMicros: micros, session: "s").encoded }
+            try await harness.application().test(.router) { client in
+                for query in ["from=-220000000000", "to=-62135596801", "from=253402300800", "cursor=\(cursor(.max))",
+                              "cursor=\(cursor(-300_000_000_000_000_000))", "to=1e308", "from=9e15"] {
+                    let response = try await client.execute(uri: "/v1/campaigns/\(id)/sessions?\(query)", method: .get, headers: auth)
+                    #expect(response.status == .badRequest, "\(query): \(response.status) \(response.text)")
+                    #expect(response.errorCode == "invalid_parameter", "\(query): \(response.text)")
+                }
+                for query in ["from=-62135596800", "to=253402300799", "to=9999-12-31T23:59:59Z"] {
+                    let response = try await client.execute(uri: "/v1/campaigns/\(id)/sessions?\(query)", method: .get, headers: auth)
+                    #expect(response.status == .ok, "\(query): \(response.status) \(response.text)")
+                }
+                let link = SignedLink.valid(for: .seconds(600), session: nil, campaignID: campaign.id)
+                let page = try await client.execute(
+                    uri: "/campaigns/\(id)/sessions/page?\(link.queryString(secret: PlaybackHarness.linkSecret))&from=1e308", method: .get)
+                #expect(page.status == .badRequest, "\(page.status) \(page.text)")
+                #expect(page.headers[HTTPField.Name("X-Replayd-Error")!] == "invalid_parameter")
+            }
+        }
+    }
+
     @Test("the session list page links to replay pages with fresh signatures")
     func listPage() async throws {
         try await PlaybackHarness.run { harness in

@@ -32,7 +32,7 @@ struct SessionsCommand: AsyncParsableCommand {
             if let cursor, SessionCursor(encoded: cursor) == nil { throw ValidationError("--cursor is not a cursor this command printed") }
             for (name, value) in [("--from", from), ("--to", to)] {
                 if let value, SessionsCommand.date(value) == nil {
-                    throw ValidationError("\(name) \(value) must be an RFC 3339 time like 2025-01-31T12:00:00Z or unix seconds")
+                    throw ValidationError("\(name) \(value) must be an RFC 3339 time like 2025-01-31T12:00:00Z or unix seconds, in the years 1 to 9999")
                 }
             }
         }
@@ -106,9 +106,11 @@ struct SessionsCommand: AsyncParsableCommand {
         }
     }
 
+    /// RFC 3339 or unix seconds, within ``SessionStore/queryableDates``.
     static func date(_ text: String) -> Date? {
-        if let seconds = Double(text), seconds.isFinite { return Date(timeIntervalSince1970: seconds) }
-        return (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+        let date = Double(text).flatMap { $0.isFinite ? Date(timeIntervalSince1970: $0) : nil }
+            ?? (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
             ?? (try? Date(text, strategy: Date.ISO8601FormatStyle()))
+        return date.flatMap { SessionStore.queryableDates.contains($0) ? $0 : nil }
     }
 }
