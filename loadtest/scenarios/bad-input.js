@@ -26,7 +26,8 @@ const env = (key, extra) => `{"key":"${key}","session":"bad-${__VU}-${__ITER}","
 // name → [request, expected status, expected error code]
 const cases = [
   ['malformed JSON', () => http.post(`${TARGET}/v1/batch`, `{"key":"${A.key}","session":"x","seq":0,"events":[{"type":2,`, { headers: text }), 400, 'malformed_batch'],
-  ['invalid event type', () => http.post(`${TARGET}/v1/batch`, env(A.key).replace('"type":4', '"type":9'), { headers: text }), 400, 'invalid_field'],
+  ['no events', () => http.post(`${TARGET}/v1/batch`, env(A.key).replace(/"events":\[.*\]/, '"events":[]'), { headers: text }), 400, 'invalid_field'],
+  ['negative seq', () => http.post(`${TARGET}/v1/batch`, env(A.key).replace('"seq":0', '"seq":-1'), { headers: text }), 400, 'invalid_field'],
   ['timestamp out of skew', () => http.post(`${TARGET}/v1/batch`, env(A.key).replace(/"timestamp":\d+/, '"timestamp":1000'), { headers: text }), 400, 'invalid_field'],
   ['key differs from the URL', () => http.post(`${TARGET}/v1/batch?key=${A.key}`, env(PAUSED.key), { headers: text }), 400, 'invalid_field'],
   ['not gzip', () => http.post(`${TARGET}/v1/batch?key=${A.key}`, env(A.key), { headers: Object.assign({ 'Content-Encoding': 'gzip' }, text) }), 400, 'malformed_batch'],
