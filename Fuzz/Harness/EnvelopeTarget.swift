@@ -1,14 +1,16 @@
 import Core
 import Foundation
 
-/// `BatchValidator.validate` — the envelope parser and the JSON scanner under it (both internal to
-/// Core, reached through this public entry) — over batch bodies.
+/// `BatchValidator.validate` — the envelope parser, the JSON scanner under it and the activity reader
+/// (internal to Core, reached through this public entry) — over batch bodies.
 ///
 /// Each input is validated three ways, each from an exactly sized allocation (so AddressSanitizer
 /// reports a read even one byte past the end): as a whole body; as the value of an unknown member of a
 /// valid batch (the scanner's `skipValue` over arbitrary bytes); and as the `events` value of a valid
-/// envelope. An accepted batch must describe itself consistently, and its `events` bytes, validated
-/// again in a fresh envelope, must give the same events.
+/// envelope. Each is validated as the Collector does and as the Processor does (`observeActivity`):
+/// both must give the same answer. An accepted batch must describe itself consistently, its activity
+/// must come from its events, and its `events` bytes, validated again in a fresh envelope, must give
+/// the same events.
 public enum EnvelopeTarget: FuzzTarget {
     public static let name = "envelope"
 
@@ -25,14 +27,33 @@ public enum EnvelopeTarget: FuzzTarget {
         withExactCopy(envelope, input, close) { check($0) }
     }
 
+    static func validate(_ body: UnsafeRawBufferPointer, observeActivity: Bool) -> Result<ValidatedBatch, BatchValidationError> {
+        Result { () throws(BatchValidationError) in
+            try BatchValidator.validate(body, now: now, limits: limits, observeActivity: observeActivity)
+        }
+    }
+
     static func check(_ body: UnsafeRawBufferPointer) {
-        let batch: ValidatedBatch
-        do {
-            batch = try BatchValidator.validate(body, now: now, limits: limits)
-        } catch {
+        let collector = validate(body, observeActivity: false)
+        let processor = validate(body, observeActivity: true)
+        var batch: ValidatedBatch
+        let activity: BatchActivity
+        switch (collector, processor) {
+        case (.failure(let error), .failure(let same)):
+            invariant(error == same, "the Collector's and the Processor's validation refuse differently: \(error) vs \(same)")
             invariant(["malformed_batch", "invalid_field"].contains(error.code) && !error.message.isEmpty,
                       "unexpected refusal \(error.code): \(error.message)")
             return
+        case (.success(let accepted), .success(let observed)):
+            invariant(accepted.activity == nil, "activity taken without being asked for")
+            guard let observedActivity = observed.activity else { return invariant(false, "no activity taken when asked for") }
+            activity = observedActivity
+            batch = observed
+            batch.activity = nil
+            invariant(batch == accepted, "observing activity changed the batch: \(batch) vs \(accepted)")
+            check(activity, of: observed)
+        default:
+            return invariant(false, "the Collector's and the Processor's validation disagree: \(collector) vs \(processor)")
         }
         let range = batch.eventsRange
         invariant(range.lowerBound >= 0 && range.upperBound <= body.count && range.count >= 2,
@@ -52,14 +73,27 @@ public enum EnvelopeTarget: FuzzTarget {
 
         // What the Processor spools is body[eventsRange]: on its own it must be the same events.
         withExactCopy(envelope, UnsafeRawBufferPointer(rebasing: body[range]), close) { events in
-            let again = Result { () throws(BatchValidationError) in try BatchValidator.validate(events, now: now, limits: limits) }
+            let again = validate(events, observeActivity: true)
             guard case .success(let copy) = again else {
                 return invariant(false, "the accepted events array is refused on its own: \(again)")
             }
             invariant(copy.eventCount == batch.eventCount && copy.firstTimestamp == batch.firstTimestamp
-                      && copy.lastTimestamp == batch.lastTimestamp && copy.eventsRange.count == range.count,
+                      && copy.lastTimestamp == batch.lastTimestamp && copy.eventsRange.count == range.count
+                      && copy.newerTypeEvents == batch.newerTypeEvents && copy.activity == activity,
                       "the events array on its own reads differently: \(copy) vs \(batch)")
         }
+    }
+
+    /// Activity comes from the batch's events: its times lie within theirs, its counts within their number.
+    static func check(_ activity: BatchActivity, of batch: ValidatedBatch) {
+        let span = batch.firstTimestamp...batch.lastTimestamp
+        let times = activity.clicks.map(\.at) + activity.activity + activity.mutations
+            + [activity.firstFullSnapshot, activity.firstIncremental].compactMap { $0 }
+        invariant(times.allSatisfy(span.contains), "activity at times outside the events' \(span): \(activity)")
+        let counts = [activity.clicks.count, activity.activity.count, activity.mutations.count, activity.inputs,
+                      activity.scrolls, activity.pages.count, activity.consoleErrors, activity.consoleWarnings, activity.unknownSources]
+        invariant(counts.allSatisfy { (0...batch.eventCount).contains($0) }, "activity counts \(counts) for \(batch.eventCount) events")
+        invariant(activity.pages.allSatisfy { $0.utf8.count <= 2048 }, "a page URL over 2048 bytes")
     }
 
     /// Runs `body` over `prefix + middle + suffix` in an allocation of exactly that size.
