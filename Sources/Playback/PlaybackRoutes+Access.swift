@@ -161,8 +161,10 @@ struct SessionListItem: Encodable {
     var segmentCount: Int
     var firstURL: String?
     var replayURL: String
+    var activity: SessionActivityColumns
 
     init(_ session: SessionSummary, replayURL: String) {
+        activity = session.activity
         id = session.id
         campaignID = session.campaignID.uuidString.lowercased()
         startedAt = HTMLText.timestamp(session.startedAt)
@@ -185,6 +187,15 @@ struct SessionListItem: Encodable {
         case segmentCount = "segment_count"
         case firstURL = "first_url"
         case replayURL = "replay_url"
+        case activeMs = "active_ms"
+        case clicks, keypresses, scrolls, urls, browser, os, device, playable, ended
+        case rageClicks = "rage_clicks"
+        case deadClicks = "dead_clicks"
+        case consoleErrors = "console_errors"
+        case consoleWarnings = "console_warnings"
+        case unplayableReasons = "unplayable_reasons"
+        case viewportWidth = "viewport_width"
+        case viewportHeight = "viewport_height"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -199,6 +210,23 @@ struct SessionListItem: Encodable {
         try container.encode(segmentCount, forKey: .segmentCount)
         try container.encode(firstURL, forKey: .firstURL)
         try container.encode(replayURL, forKey: .replayURL)
+        try container.encode(activity.activeMillis, forKey: .activeMs)
+        try container.encode(activity.clicks, forKey: .clicks)
+        try container.encode(activity.keypresses, forKey: .keypresses)
+        try container.encode(activity.scrolls, forKey: .scrolls)
+        try container.encode(activity.rageClicks, forKey: .rageClicks)
+        try container.encode(activity.deadClicks, forKey: .deadClicks)
+        try container.encode(activity.consoleErrors, forKey: .consoleErrors)
+        try container.encode(activity.consoleWarnings, forKey: .consoleWarnings)
+        try container.encode(activity.urls.isEmpty ? [firstURL].compactMap { $0 } : activity.urls, forKey: .urls)
+        try container.encode(activity.browser, forKey: .browser)
+        try container.encode(activity.os, forKey: .os)
+        try container.encode(activity.device, forKey: .device)
+        try container.encode(activity.viewportWidth, forKey: .viewportWidth)
+        try container.encode(activity.viewportHeight, forKey: .viewportHeight)
+        try container.encode(activity.playable, forKey: .playable)
+        try container.encode(activity.unplayableReasons, forKey: .unplayableReasons)
+        try container.encode(activity.ended, forKey: .ended)
     }
 }
 

@@ -20,7 +20,10 @@ public struct SessionStore: Sendable {
 
     static let columns = """
         campaign_id, session_id, started_at, ended_at, event_count, bytes, segment_count, first_url,
-        (extract(epoch FROM started_at) * 1000000)::bigint
+        (extract(epoch FROM started_at) * 1000000)::bigint,
+        active_ms, clicks, keypresses, scrolls, rage_clicks, dead_clicks, console_errors, console_warnings, urls,
+        browser, os, device, viewport_width, viewport_height, first_full_snapshot_at, first_incremental_at,
+        batch_count, min_seq, max_seq, summarized_segments, ended
         """
 
     /// A page of a campaign's sessions that started in `[from, to)`, by start time then id, after
@@ -95,12 +98,37 @@ public struct SessionStore: Sendable {
         do {
             let rows = try await client.query(query, logger: logger)
             var sessions: [SessionSummary] = []
-            for try await (campaign, id, started, ended, events, bytes, segments, url, micros) in rows.decode(
-                (UUID, String, Date, Date, Int64, Int64, Int, String?, Int64).self)
-            {
-                sessions.append(SessionSummary(campaignID: campaign, id: id, startedAt: started, endedAt: ended,
-                                               eventCount: events, bytes: bytes, segmentCount: segments,
-                                               firstURL: url, startedAtMicros: micros))
+            for try await row in rows {
+                let r = row.makeRandomAccess()
+                var session = SessionSummary(
+                    campaignID: try r[0].decode(UUID.self), id: try r[1].decode(String.self), startedAt: try r[2].decode(Date.self),
+                    endedAt: try r[3].decode(Date.self), eventCount: try r[4].decode(Int64.self), bytes: try r[5].decode(Int64.self),
+                    segmentCount: try r[6].decode(Int.self), firstURL: try r[7].decode(String?.self),
+                    startedAtMicros: try r[8].decode(Int64.self))
+                var a = SessionActivityColumns()
+                a.activeMillis = try r[9].decode(Int64.self)
+                a.clicks = try r[10].decode(Int.self)
+                a.keypresses = try r[11].decode(Int.self)
+                a.scrolls = try r[12].decode(Int.self)
+                a.rageClicks = try r[13].decode(Int.self)
+                a.deadClicks = try r[14].decode(Int.self)
+                a.consoleErrors = try r[15].decode(Int.self)
+                a.consoleWarnings = try r[16].decode(Int.self)
+                a.urls = try r[17].decode([String].self)
+                a.browser = try r[18].decode(String?.self)
+                a.os = try r[19].decode(String?.self)
+                a.device = try r[20].decode(String?.self)
+                a.viewportWidth = try r[21].decode(Int?.self)
+                a.viewportHeight = try r[22].decode(Int?.self)
+                a.firstFullSnapshot = try r[23].decode(Date?.self)
+                a.firstIncremental = try r[24].decode(Date?.self)
+                a.batchCount = try r[25].decode(Int64.self)
+                a.minSeq = try r[26].decode(Int64?.self)
+                a.maxSeq = try r[27].decode(Int64?.self)
+                a.summarizedSegments = try r[28].decode(Int.self)
+                a.ended = try r[29].decode(Bool.self)
+                session.activity = a
+                sessions.append(session)
             }
             return sessions
         } catch {

@@ -13,6 +13,8 @@ public struct SessionSummary: Sendable, Equatable {
     public var firstURL: String?
     /// `started_at` in microseconds since the epoch, exactly as stored (the pagination cursor).
     public var startedAtMicros: Int64
+    /// What the Processor's summary pass counted (zero for sessions recorded before it existed).
+    public var activity = SessionActivityColumns()
 
     public init(campaignID: UUID, id: String, startedAt: Date, endedAt: Date, eventCount: Int64, bytes: Int64,
                 segmentCount: Int, firstURL: String?, startedAtMicros: Int64) {

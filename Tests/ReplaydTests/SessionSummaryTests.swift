@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Session summaries through a real `replayd all`: batches with known interactions are counted as
+/// they pass the Processor, and the sessions list shows the counts, the pages, the browser and
+/// whether (and why not) each session can be played.
+@Suite(.serialized)
+struct SessionSummaryTests {
+    static func event(_ type: Int, _ data: String, _ t: Int) -> String { #"{"type":\#(type),"data":\#(data),"timestamp":\#(t)}"# }
+    static func click(_ t: Int, x: Int = 200, y: Int = 300) -> String { event(3, #"{"source":2,"type":2,"id":5,"x":\#(x),"y":\#(y)}"#, t) }
+    static func mutation(_ t: Int) -> String { event(3, #"{"source":0,"texts":[],"attributes":[{"id":5,"attributes":{"class":"open"}}],"removes":[],"adds":[]}"#, t) }
+    static func input(_ t: Int) -> String { event(3, #"{"source":5,"text":"g","isChecked":false,"id":8}"#, t) }
+    static func scroll(_ t: Int) -> String { event(3, #"{"source":3,"id":1,"x":0,"y":400}"#, t) }
+    static func meta(_ t: Int, _ path: String) -> String { event(4, #"{"href":"https://shop.example.com\#(path)","width":390,"height":844}"#, t) }
+    static func snapshot(_ t: Int) -> String { event(2, #"{"node":{"type":0,"childNodes":[],"id":1},"initialOffset":{"left":0,"top":0}}"#, t) }
+    static func console(_ t: Int, _ level: String) -> String {
+        event(6, #"{"plugin":"rrweb/console@1","payload":{"level":"\#(level)","trace":[],"payload":["\"x\""]}}"#, t)
+    }
+
+    @Test func summariesCountInteractionsAndExplainUnplayableSessions() async throws {
+        let topic = TestStack.uniqueName("summary")
+        let spool = FileManager.default.temporaryDirectory.appendingPathComponent(topic).path
+        defer { try? FileManager.default.removeItem(atPath: spool) }
+        let environment = ["REPLAYD_KAFKA_TOPIC": topic, "REPLAYD_KAFKA_GROUP": topic + "-group", "REPLAYD_KAFKA_DLQ_TOPIC": topic + ".dlq",
+                           "REPLAYD_SPOOL_DIR": spool, "REPLAYD_SPOOL_IDLE_TIMEOUT": "1s", "REPLAYD_LOG_LEVEL": "warning"]
+        _ = try ReplaydProcess.command("migrate", environment: environment)
+        let created = try JSONSerialization.jsonObject(with: Data(try ReplaydProcess.command(
+            "campaign create --name \(topic) --origin https://shop.example.com --json", environment: environment).utf8)) as? [String: String]
+        let (campaign, key) = (try #require(created?["id"]), try #require(created?["key"]))
+        let token = try #require((try JSONSerialization.jsonObject(with: Data(try ReplaydProcess.command(
+            "token create --name \(topic) --json", environment: environment).utf8)) as? [String: String])?["token"])
+        let port = try TestStack.freePort()
+        let replayd = try ReplaydProcess.start("all", port: port, environment: environment)
+        defer { replayd.stop() }
+
+        let now = Int(Date().timeIntervalSince1970 * 1000) - 60_000
+        let userAgent = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36"
+        func post(_ session: String, _ seq: Int, _ events: [String]) throws {
+            let body = #"{"key":"\#(key)","session":"\#(session)","seq":\#(seq),"events":[\#(events.joined(separator: ","))]}"#
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent(TestStack.uniqueName("summary-body")).path
+            try body.write(toFile: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let status = try shell("curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -H 'User-Agent: \(userAgent)' --data-binary @'\(file)' http://127.0.0.1:\(port)/v1/batch").output
+            #expect(status == "202", "\(session) seq \(seq): \(status)")
+        }
+        // A complete session: 6 clicks (a rage burst of 3 answered by a mutation, one dead click, two
+        // answered), 4 keypresses, 2 scrolls, two pages, one console error and one warning.
+        try post("full", 0, [Self.meta(now, "/"), Self.snapshot(now + 1),
+                             Self.click(now + 1000), Self.click(now + 1200, x: 205), Self.click(now + 1400, x: 198), Self.mutation(now + 1500),
+                             Self.input(now + 2000), Self.input(now + 2300), Self.input(now + 2600), Self.input(now + 2900)])
+        try post("full", 1, [Self.click(now + 4000, x: 50, y: 60), Self.scroll(now + 6000), Self.scroll(now + 6500),
+                             Self.console(now + 7000, "error"), Self.console(now + 7100, "warn"),
+                             Self.meta(now + 8000, "/cart"), Self.snapshot(now + 8001),
+                             Self.click(now + 9000, x: 10, y: 10), Self.mutation(now + 9300), Self.click(now + 12_000, x: 700, y: 20), Self.mutation(now + 12_500)])
+        // No full snapshot; and a session with a batch missing.
+        try post("headless", 0, [Self.meta(now, "/"), Self.click(now + 100), Self.mutation(now + 200)])
+        try post("gappy", 0, [Self.meta(now, "/"), Self.snapshot(now + 1), Self.input(now + 10)])
+        try post("gappy", 2, [Self.input(now + 3000)])
+
+        var sessions: [String: [String: Any]] = [:]
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let list = try HTTP.getJSON("http://127.0.0.1:\(port)/v1/campaigns/\(campaign)/sessions", token: token)
+            for item in (list.json as? [String: Any])?["sessions"] as? [[String: Any]] ?? [] {
+                if let id = item["id"] as? String { sessions[id] = item }
+            }
+            if sessions["full"]?["clicks"] as? Int == 6, sessions["gappy"]?["event_count"] as? Int == 4, sessions["headless"] != nil { break }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        let full = try #require(sessions["full"], "\(sessions)")
+        #expect(full["clicks"] as? Int == 6, "\(full)")
+        #expect(full["rage_clicks"] as? Int == 1)
+        #expect(full["dead_clicks"] as? Int == 1)
+        #expect(full["keypresses"] as? Int == 4)
+        #expect(full["console_errors"] as? Int == 1)
+        #expect(full["urls"] as? [String] == ["https://shop.example.com/", "https://shop.example.com/cart"])
+        #expect(full["browser"] as? String == "Chrome" && full["os"] as? String == "Android" && full["device"] as? String == "mobile")
+        #expect(full["playable"] as? Bool == true && (full["unplayable_reasons"] as? [String])?.isEmpty == true)
+        #expect((full["active_ms"] as? Int).map { $0 > 0 && $0 <= 12_500 } == true, "\(full)")
+        #expect(full["ended"] as? Bool == false)
+
+        let headless = try #require(sessions["headless"])
+        #expect(headless["playable"] as? Bool == false)
+        #expect((headless["unplayable_reasons"] as? [String])?.first?.contains("no full snapshot") == true, "\(headless)")
+        let gappy = try #require(sessions["gappy"])
+        #expect(gappy["playable"] as? Bool == false)
+        #expect((gappy["unplayable_reasons"] as? [String])?.first?.contains("1 of the batches 0…2 never arrived") == true, "\(gappy)")
+    }
+}
