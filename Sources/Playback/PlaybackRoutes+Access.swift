@@ -94,6 +94,8 @@ struct SessionListQuery: Sendable {
     var to: Date?
     var limit: Int
     var cursor: SessionCursor?
+    var filter = SessionFilter()
+    var sort = SessionSort()
 
     init(_ parameters: FlatDictionary<Substring, Substring>, configuration: PlaybackConfiguration) throws(PlaybackError) {
         from = try Self.date(parameters["from"].map(String.init), name: "from")
@@ -111,6 +113,49 @@ struct SessionListQuery: Sendable {
                 throw PlaybackError.invalidParameter("cursor", "is not a cursor this server returned (use next_cursor as is)")
             }
             self.cursor = cursor
+        }
+        func integer(_ name: String) throws(PlaybackError) -> Int? {
+            guard let text = parameters[Substring(name)].map(String.init), !text.isEmpty else { return nil }
+            guard let value = Int(text), value >= 0, value <= Int(Int32.max) else {
+                throw PlaybackError.invalidParameter(name, "must be a whole number from 0 to \(Int32.max), not \(text.prefix(40))")
+            }
+            return value
+        }
+        func flag(_ name: String) throws(PlaybackError) -> Bool? {
+            guard let text = parameters[Substring(name)].map(String.init), !text.isEmpty else { return nil }
+            switch text {
+            case "true", "1": return true
+            case "false", "0": return false
+            default: throw PlaybackError.invalidParameter(name, "must be true or false, not \(text.prefix(40))")
+            }
+        }
+        func text(_ name: String, maxLength: Int) throws(PlaybackError) -> String? {
+            guard let text = parameters[Substring(name)].map(String.init), !text.isEmpty else { return nil }
+            guard text.utf8.count <= maxLength, !text.utf8.contains(0) else {
+                throw PlaybackError.invalidParameter(name, "must be at most \(maxLength) bytes of text")
+            }
+            return text
+        }
+        filter.minDurationMs = try integer("min_duration_ms").map(Int64.init)
+        filter.maxDurationMs = try integer("max_duration_ms").map(Int64.init)
+        if let low = filter.minDurationMs, let high = filter.maxDurationMs, low > high {
+            throw PlaybackError.invalidParameter("min_duration_ms", "must not exceed max_duration_ms")
+        }
+        filter.minActiveMs = try integer("min_active_ms").map(Int64.init)
+        filter.urlContains = try text("url_contains", maxLength: 2048)
+        filter.minClicks = try integer("min_clicks")
+        filter.minRageClicks = try integer("min_rage_clicks")
+        filter.hasConsoleErrors = try flag("has_console_errors")
+        filter.browser = try text("browser", maxLength: 64)
+        filter.device = try text("device", maxLength: 16)
+        filter.playable = try flag("playable")
+        filter.ended = try flag("ended")
+        if let text = parameters["sort"].map(String.init), !text.isEmpty {
+            guard let sort = SessionSort(parameter: text) else {
+                let keys = SessionSort.Key.allCases.map(\.rawValue).joined(separator: ", ")
+                throw PlaybackError.invalidParameter("sort", "must be one of \(keys), optionally with - for descending, not \(text.prefix(40))")
+            }
+            self.sort = sort
         }
     }
 

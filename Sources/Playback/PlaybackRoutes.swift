@@ -135,8 +135,8 @@ public struct PlaybackRoutes<Context: RequestContext>: Sendable {
 
     func loadPage(campaign: UUID, query: SessionListQuery) async throws -> (sessions: [SessionSummary], next: SessionCursor?) {
         try await database("listing sessions") {
-            try await sessions.sessions(campaignID: campaign, from: query.from, to: query.to, limit: query.limit,
-                                        after: query.cursor)
+            try await sessions.sessions(campaignID: campaign, from: query.from, to: query.to, filter: query.filter,
+                                        sort: query.sort, limit: query.limit, after: query.cursor)
         }
     }
 

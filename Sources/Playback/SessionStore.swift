@@ -26,29 +26,48 @@ public struct SessionStore: Sendable {
         batch_count, min_seq, max_seq, summarized_segments, ended
         """
 
-    /// A page of a campaign's sessions that started in `[from, to)`, by start time then id, after
-    /// `cursor`; `next` is set when more sessions follow.
-    public func sessions(campaignID: UUID, from: Date?, to: Date?, limit: Int, after cursor: SessionCursor?)
+    /// A page of a campaign's sessions that started in `[from, to)` and pass `filter`, in `sort`
+    /// order then by id, after `cursor` (which carries the sort key of the last row); `next` is set
+    /// when more sessions follow.
+    public func sessions(campaignID: UUID, from: Date?, to: Date?, filter: SessionFilter = SessionFilter(),
+                         sort: SessionSort = SessionSort(), limit: Int, after cursor: SessionCursor?)
         async throws -> (sessions: [SessionSummary], next: SessionCursor?)
     {
         let fromDate = from ?? Date(timeIntervalSince1970: 0)
         let toDate = to ?? Date(timeIntervalSince1970: 32_503_680_000)  // year 3000
-        let afterMicros = cursor?.startedAtMicros ?? 0
+        let afterKey = cursor?.startedAtMicros ?? 0
         let afterSession = cursor?.session ?? ""
         let useCursor = cursor != nil
+        let key = sort.sql
+        let direction = sort.descending ? "DESC" : "ASC"
+        let after = sort.descending ? "<" : ">"
+        let (cursorPrefix, cursorSuffix) = sort.cursorSQL
+        let f = filter
         let rows = try await all(
             """
             SELECT \(unescaped: Self.columns) FROM sessions
             WHERE campaign_id = \(campaignID) AND started_at >= \(fromDate) AND started_at < \(toDate)
-              AND (NOT \(useCursor) OR (started_at, session_id) >
-                   (TIMESTAMPTZ 'epoch' + \(afterMicros) * INTERVAL '1 microsecond', \(afterSession)))
-            ORDER BY started_at, session_id
+              AND (NOT \(useCursor) OR (\(unescaped: key), session_id) \(unescaped: after)
+                   (\(unescaped: cursorPrefix)\(afterKey)\(unescaped: cursorSuffix), \(afterSession)))
+              AND (\(f.minDurationMs)::bigint IS NULL OR ended_at - started_at >= \(f.minDurationMs ?? 0) * INTERVAL '1 millisecond')
+              AND (\(f.maxDurationMs)::bigint IS NULL OR ended_at - started_at <= \(f.maxDurationMs ?? 0) * INTERVAL '1 millisecond')
+              AND (\(f.minActiveMs)::bigint IS NULL OR active_ms >= \(f.minActiveMs))
+              AND (\(f.urlContains)::text IS NULL OR strpos(COALESCE(first_url, ''), \(f.urlContains)) > 0
+                   OR EXISTS (SELECT 1 FROM unnest(urls) AS u WHERE strpos(u, \(f.urlContains)) > 0))
+              AND (\(f.minClicks)::integer IS NULL OR clicks >= \(f.minClicks))
+              AND (\(f.minRageClicks)::integer IS NULL OR rage_clicks >= \(f.minRageClicks))
+              AND (\(f.hasConsoleErrors)::boolean IS NULL OR (console_errors > 0) = \(f.hasConsoleErrors))
+              AND (\(f.browser)::text IS NULL OR lower(browser) = lower(\(f.browser)))
+              AND (\(f.device)::text IS NULL OR lower(device) = lower(\(f.device)))
+              AND (\(f.playable)::boolean IS NULL OR \(unescaped: SessionActivityColumns.playableSQL) = \(f.playable))
+              AND (\(f.ended)::boolean IS NULL OR ended = \(f.ended))
+            ORDER BY \(unescaped: key) \(unescaped: direction), session_id \(unescaped: direction)
             LIMIT \(limit + 1)
             """, doing: "listing the sessions of campaign \(campaignID)")
         guard rows.count > limit else { return (rows, nil) }
         let page = Array(rows.prefix(limit))
         let last = page[page.count - 1]
-        return (page, SessionCursor(startedAtMicros: last.startedAtMicros, session: last.id))
+        return (page, SessionCursor(startedAtMicros: sort.value(of: last), session: last.id))
     }
 
     /// The sessions with this id: in `campaignID` when given, else in every campaign (ids are chosen

@@ -86,5 +86,46 @@ struct SessionSummaryTests {
         let gappy = try #require(sessions["gappy"])
         #expect(gappy["playable"] as? Bool == false)
         #expect((gappy["unplayable_reasons"] as? [String])?.first?.contains("1 of the batches 0…2 never arrived") == true, "\(gappy)")
+
+        // Each filter finds and excludes the right sessions.
+        let base = "http://127.0.0.1:\(port)/v1/campaigns/\(campaign)/sessions"
+        func ids(_ query: String) throws -> [String] {
+            let list = try HTTP.getJSON(base + "?" + query, token: token)
+            #expect(list.status == 200, "\(query): \(String(describing: list.json))")
+            return ((list.json as? [String: Any])?["sessions"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        }
+        #expect(try ids("min_clicks=6") == ["full"])
+        #expect(try ids("min_rage_clicks=1") == ["full"])
+        #expect(try ids("has_console_errors=true") == ["full"])
+        #expect(Set(try ids("has_console_errors=false")) == ["headless", "gappy"])
+        #expect(try ids("playable=true") == ["full"])
+        #expect(Set(try ids("playable=false")) == ["headless", "gappy"])
+        #expect(try ids("url_contains=%2Fcart") == ["full"])
+        #expect(Set(try ids("browser=chrome&device=mobile")) == ["full", "headless", "gappy"])
+        #expect(try ids("browser=Firefox").isEmpty)
+        #expect(try ids("min_duration_ms=10000") == ["full"])
+        #expect(Set(try ids("max_duration_ms=5000")) == ["headless", "gappy"])
+        #expect(try ids("min_active_ms=1").contains("full"))
+        #expect(Set(try ids("ended=false")) == ["full", "headless", "gappy"])
+        #expect(try ids("sort=-duration") == ["full", "gappy", "headless"])
+        #expect(try ids("sort=duration") == ["headless", "gappy", "full"])
+        // Cursor pages follow the sort.
+        var pages: [String] = []
+        var cursor: String?
+        repeat {
+            let list = try HTTP.getJSON(base + "?sort=-duration&limit=1" + (cursor.map { "&cursor=\($0)" } ?? ""), token: token)
+            let body = list.json as? [String: Any]
+            pages += (body?["sessions"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            cursor = body?["next_cursor"] as? String
+        } while cursor != nil && pages.count < 5
+        #expect(pages == ["full", "gappy", "headless"])
+        // A malformed filter is a 400 naming the parameter.
+        for (query, parameter) in [("min_clicks=many", "min_clicks"), ("playable=maybe", "playable"), ("sort=size", "sort"),
+                                   ("min_duration_ms=-1", "min_duration_ms"), ("min_duration_ms=9&max_duration_ms=3", "min_duration_ms")] {
+            let response = try HTTP.getJSON(base + "?" + query, token: token)
+            let error = (response.json as? [String: Any])?["error"] as? [String: Any]
+            #expect(response.status == 400 && error?["code"] as? String == "invalid_parameter"
+                    && (error?["message"] as? String)?.contains(parameter) == true, "\(query): \(String(describing: response.json))")
+        }
     }
 }
