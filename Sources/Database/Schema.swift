@@ -127,5 +127,9 @@ public enum Schema {
                 ADD COLUMN ended                  boolean NOT NULL DEFAULT false
             """,
         ]),
+        Migration(version: 8, name: "open sessions", statements: [
+            // SessionEnder's scan: only sessions not yet ended, by their last event.
+            "CREATE INDEX sessions_open_by_last_event ON sessions (ended_at) WHERE NOT ended",
+        ]),
     ]
 }

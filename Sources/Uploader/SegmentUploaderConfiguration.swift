@@ -18,6 +18,8 @@ public struct SegmentUploaderConfiguration: Sendable {
     /// On graceful shutdown, how long to keep uploading closed segments; what is left stays on disk
     /// and is uploaded at the next start.
     public var shutdownTimeout: Duration = .seconds(30)
+    /// A session with no event for this long is marked ended (``SessionEnder``).
+    public var sessionEndIdle: Duration = .seconds(1800)
 
     public init() {}
 }

@@ -17,9 +17,10 @@ extension SpoolConfiguration {
 }
 
 extension SegmentUploaderConfiguration {
-    /// `REPLAYD_UPLOAD_CONCURRENCY`.
+    /// `REPLAYD_UPLOAD_CONCURRENCY`, `REPLAYD_SESSION_END_IDLE`.
     public init(from reader: inout EnvironmentReader) {
         self.init()
         maxConcurrentUploads = reader.int("REPLAYD_UPLOAD_CONCURRENCY", default: maxConcurrentUploads, range: 1...64)
+        sessionEndIdle = reader.duration("REPLAYD_SESSION_END_IDLE", default: sessionEndIdle, minimum: .seconds(1))
     }
 }

@@ -93,6 +93,7 @@ struct ConfigCommand: AsyncParsableCommand {
             ("REPLAYD_PROCESSOR_MAX_ATTEMPTS", "\(c.processor.maxAttempts)"),
             ("REPLAYD_HANDOVER_TIMEOUT", "\(c.processor.handoverTimeout)"),
             ("REPLAYD_PROCESSOR_ASSIGNMENT_WAIT", "\(c.processor.assignmentWait)"),
+            ("REPLAYD_SESSION_END_IDLE", "\(c.uploader.sessionEndIdle)"),
             ("REPLAYD_SPOOL_DIR", c.spool.directory),
             ("REPLAYD_SPOOL_IDLE_TIMEOUT", "\(c.spool.idleTimeout)"),
             ("REPLAYD_SEGMENT_MAX_BYTES", "\(c.spool.maxSegmentBytes)"),

@@ -64,7 +64,8 @@ struct ServiceRuntime: Sendable {
 
         if components.contains(.processor), let s3, let admin {
             let (uploader, processor) = try await processorServices(s3: s3, admin: admin)
-            services += [uploader, processor]
+            services += [uploader, processor,
+                         SessionEnder(postgres: postgres, idle: configuration.uploader.sessionEndIdle, logger: logger)]
             checks += [kafkaCheck(admin), ReadinessCheck(name: "processor") {
                 if let problem = processor.health.problem { throw ProcessorNotReady(message: problem) }
             }]
