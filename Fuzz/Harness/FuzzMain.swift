@@ -50,7 +50,8 @@ public enum FuzzMain {
                     print("cannot read \(file)")
                     return 1
                 }
-                print("replaying \(file)")
+                // On stderr, unbuffered: if the input crashes the process, this is the last line it wrote.
+                FileHandle.standardError.write(Data("replaying \(file)\n".utf8))
                 data.withUnsafeBytes { target.run($0) }
                 count += 1
             }

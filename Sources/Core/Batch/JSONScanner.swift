@@ -271,8 +271,10 @@ struct JSONScanner: ~Copyable {
         return NumberToken(range: start..<index, isInteger: isInteger)
     }
 
-    /// The value of an integer literal, or `nil` beyond ±2^63 (callers report it as out of range).
+    /// The value of an integer literal, or `nil` beyond ±2^63 (callers report it as out of range) and
+    /// for a number with a fraction or an exponent (`1.5`, `1e3`), whose `.`, `e` and sign are not digits.
     func integer(_ token: NumberToken) -> Int? {
+        guard token.isInteger else { return nil }
         let raw = bytes(token.range)
         let negative = raw.first == .minus
         var value = 0
