@@ -146,8 +146,8 @@ struct SessionListQuery: Sendable {
         filter.minClicks = try integer("min_clicks")
         filter.minRageClicks = try integer("min_rage_clicks")
         filter.hasConsoleErrors = try flag("has_console_errors")
-        filter.browser = try text("browser", maxLength: 64)
-        filter.device = try text("device", maxLength: 16)
+        filter.setBrowser(try text("browser", maxLength: 64))
+        filter.setDevice(try text("device", maxLength: 16))
         filter.playable = try flag("playable")
         filter.ended = try flag("ended")
         if let text = parameters["sort"].map(String.init), !text.isEmpty {

@@ -11,9 +11,20 @@ public struct SessionFilter: Sendable, Equatable {
     public var minClicks: Int?
     public var minRageClicks: Int?
     public var hasConsoleErrors: Bool?
-    /// Case-insensitive, as listed (`Chrome`, `Safari`, …; `mobile`, `tablet`, `desktop`, `bot`).
+    /// Case-insensitive, as listed (`Chrome`, `Safari`, …; `mobile`, `tablet`, `desktop`, `bot`):
+    /// set through ``setBrowser(_:)`` and ``setDevice(_:)``, which store the spelling the summary
+    /// pass writes (so the comparison is plain equality, which the planner estimates well).
     public var browser: String?
     public var device: String?
+
+    public mutating func setBrowser(_ name: String?) {
+        browser = name.map { name in Self.browsers.first { $0.lowercased() == name.lowercased() } ?? name }
+    }
+
+    public mutating func setDevice(_ name: String?) { device = name?.lowercased() }
+
+    /// The names ``UserAgentInfo`` writes.
+    static let browsers = ["Chrome", "Safari", "Firefox", "Edge", "Opera", "Samsung Internet", "Headless Chrome", "Bot", "Other"]
     public var playable: Bool?
     public var ended: Bool?
 

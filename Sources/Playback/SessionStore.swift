@@ -26,13 +26,9 @@ public struct SessionStore: Sendable {
         batch_count, min_seq, max_seq, summarized_segments, ended
         """
 
-    /// A page of a campaign's sessions that started in `[from, to)` and pass `filter`, in `sort`
-    /// order then by id, after `cursor` (which carries the sort key of the last row); `next` is set
-    /// when more sessions follow.
-    public func sessions(campaignID: UUID, from: Date?, to: Date?, filter: SessionFilter = SessionFilter(),
-                         sort: SessionSort = SessionSort(), limit: Int, after cursor: SessionCursor?)
-        async throws -> (sessions: [SessionSummary], next: SessionCursor?)
-    {
+    /// The list's query (public for the search benchmark, which runs it under `EXPLAIN ANALYZE`).
+    public static func listQuery(campaignID: UUID, from: Date?, to: Date?, filter: SessionFilter, sort: SessionSort,
+                                 limit: Int, after cursor: SessionCursor?) -> PostgresQuery {
         let fromDate = from ?? Date(timeIntervalSince1970: 0)
         let toDate = to ?? Date(timeIntervalSince1970: 32_503_680_000)  // year 3000
         let afterKey = cursor?.startedAtMicros ?? 0
@@ -43,9 +39,8 @@ public struct SessionStore: Sendable {
         let after = sort.descending ? "<" : ">"
         let (cursorPrefix, cursorSuffix) = sort.cursorSQL
         let f = filter
-        let rows = try await all(
-            """
-            SELECT \(unescaped: Self.columns) FROM sessions
+        return """
+            SELECT \(unescaped: columns) FROM sessions
             WHERE campaign_id = \(campaignID) AND started_at >= \(fromDate) AND started_at < \(toDate)
               AND (NOT \(useCursor) OR (\(unescaped: key), session_id) \(unescaped: after)
                    (\(unescaped: cursorPrefix)\(afterKey)\(unescaped: cursorSuffix), \(afterSession)))
@@ -56,14 +51,28 @@ public struct SessionStore: Sendable {
                    OR EXISTS (SELECT 1 FROM unnest(urls) AS u WHERE strpos(u, \(f.urlContains)) > 0))
               AND (\(f.minClicks)::integer IS NULL OR clicks >= \(f.minClicks))
               AND (\(f.minRageClicks)::integer IS NULL OR rage_clicks >= \(f.minRageClicks))
+              AND (\(f.minRageClicks ?? 0) < 1 OR rage_clicks > 0)
               AND (\(f.hasConsoleErrors)::boolean IS NULL OR (console_errors > 0) = \(f.hasConsoleErrors))
-              AND (\(f.browser)::text IS NULL OR lower(browser) = lower(\(f.browser)))
-              AND (\(f.device)::text IS NULL OR lower(device) = lower(\(f.device)))
+              AND (\(f.hasConsoleErrors) IS NOT TRUE OR console_errors > 0)
+              AND (\(f.browser)::text IS NULL OR browser = \(f.browser))
+              AND (\(f.device)::text IS NULL OR device = \(f.device))
               AND (\(f.playable)::boolean IS NULL OR \(unescaped: SessionActivityColumns.playableSQL) = \(f.playable))
               AND (\(f.ended)::boolean IS NULL OR ended = \(f.ended))
             ORDER BY \(unescaped: key) \(unescaped: direction), session_id \(unescaped: direction)
-            LIMIT \(limit + 1)
-            """, doing: "listing the sessions of campaign \(campaignID)")
+            LIMIT \(limit)
+            """
+    }
+
+    /// A page of a campaign's sessions that started in `[from, to)` and pass `filter`, in `sort`
+    /// order then by id, after `cursor` (which carries the sort key of the last row); `next` is set
+    /// when more sessions follow.
+    public func sessions(campaignID: UUID, from: Date?, to: Date?, filter: SessionFilter = SessionFilter(),
+                         sort: SessionSort = SessionSort(), limit: Int, after cursor: SessionCursor?)
+        async throws -> (sessions: [SessionSummary], next: SessionCursor?)
+    {
+        let rows = try await all(Self.listQuery(campaignID: campaignID, from: from, to: to, filter: filter, sort: sort,
+                                                limit: limit + 1, after: cursor),
+                                 doing: "listing the sessions of campaign \(campaignID)")
         guard rows.count > limit else { return (rows, nil) }
         let page = Array(rows.prefix(limit))
         let last = page[page.count - 1]

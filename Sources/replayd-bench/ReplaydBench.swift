@@ -10,7 +10,7 @@ struct ReplaydBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replayd-bench",
         abstract: "replayd's benchmarks: the Collector's HTTP ceiling, spool append, Processor throughput.",
-        subcommands: [BenchCeilingCommand.self, BenchSpoolCommand.self, BenchProcessorCommand.self]
+        subcommands: [BenchCeilingCommand.self, BenchSpoolCommand.self, BenchProcessorCommand.self, BenchSearchCommand.self]
     )
 
     static func main() async {
