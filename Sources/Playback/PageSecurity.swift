@@ -47,8 +47,8 @@ enum PageSecurity {
     }
 
     /// The policy of the pages without scripts (the sessions list, error pages).
-    static func staticPolicy(frameAncestors: String) -> String {
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors \(frameAncestors)"
+    static func staticPolicy(frameAncestors: String, forms: Bool = false) -> String {
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action \(forms ? "'self'" : "'none'"); frame-ancestors \(frameAncestors)"
     }
 
     /// `scheme://host[:port]` of an absolute URL (the CSP source for a CDN directory), or nil for a

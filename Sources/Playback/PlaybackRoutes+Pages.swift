@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 
 extension PlaybackRoutes {
     /// URLs of the player script and stylesheet.
@@ -61,17 +62,25 @@ extension PlaybackRoutes {
         var rows = ""
         for session in page.sessions {
             let replay = replayPath(session: session.id, campaign: campaign, expires: expires)
+            let a = session.activity
+            let reasons = a.unplayableReasons
+            let playable = reasons.isEmpty ? "yes" : "<span class=\"unplayable\">no: \(reasons.map(HTMLText.escape).joined(separator: "; "))</span>"
+            let client = [a.browser, a.os, a.device].compactMap { $0 }.joined(separator: " · ")
             rows += """
                 <tr><td><a class="replay" href="\(HTMLText.escape(replay))">\(HTMLText.escape(session.id))</a></td>\
                 <td>\(HTMLText.escape(HTMLText.timestamp(session.startedAt)))</td>\
                 <td>\(HTMLText.duration(milliseconds: session.durationMilliseconds))</td>\
+                <td>\(HTMLText.duration(milliseconds: a.activeMillis))</td>\
+                <td>\(a.clicks)</td><td>\(a.rageClicks)</td><td>\(a.consoleErrors)</td>\
+                <td>\(HTMLText.escape(client))</td><td class="playable">\(playable)\(a.ended ? "" : " (live)")</td>\
                 <td>\(session.eventCount)</td><td>\(HTMLText.bytes(session.bytes))</td>\
-                <td class="url">\(HTMLText.escape(session.firstURL ?? ""))</td></tr>\n
+                <td class="url">\(HTMLText.escape((a.urls.first ?? session.firstURL) ?? ""))</td></tr>\n
                 """
         }
         if page.sessions.isEmpty {
-            rows = "<tr><td colspan=\"6\">No sessions recorded in this range yet.</td></tr>"
+            rows = "<tr><td colspan=\"12\">No sessions match.</td></tr>"
         }
+        let form = Self.filterForm(request.uri.queryParameters, campaign: campaign)
         var next = ""
         if let cursor = page.next {
             var items = request.uri.queryParameters.filter { $0.key != "cursor" }.map {
@@ -85,14 +94,48 @@ extension PlaybackRoutes {
             <!doctype html><html><head><meta charset="utf-8"><title>Sessions of campaign \(campaign.uuidString.lowercased())</title>
             <style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}\
             td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}td.url{color:#555;max-width:40em;\
-            overflow:hidden;text-overflow:ellipsis;white-space:nowrap}</style></head><body>
-            <h1>Sessions</h1><p>Campaign <code>\(campaign.uuidString.lowercased())</code>, oldest first.</p>
-            <table id="replayd-sessions"><thead><tr><th>Session</th><th>Started (UTC)</th><th>Duration</th><th>Events</th>\
+            overflow:hidden;text-overflow:ellipsis;white-space:nowrap}.unplayable{color:#a00}form{margin:1em 0}\
+            form label{margin-right:1em}</style></head><body>
+            <h1>Sessions</h1><p>Campaign <code>\(campaign.uuidString.lowercased())</code>.</p>
+            \(form)
+            <table id="replayd-sessions"><thead><tr><th>Session</th><th>Started (UTC)</th><th>Duration</th><th>Active</th>\
+            <th>Clicks</th><th>Rage</th><th>Errors</th><th>Browser</th><th>Playable</th><th>Events</th>\
             <th>Stored</th><th>First page</th></tr></thead><tbody>
             \(rows)</tbody></table>
             \(next)
             </body></html>
             """
-        return PlaybackResponses.html(html, policy: PageSecurity.staticPolicy(frameAncestors: configuration.frameAncestors))
+        return PlaybackResponses.html(html, policy: PageSecurity.staticPolicy(frameAncestors: configuration.frameAncestors, forms: true))
+    }
+
+    /// The filters of `GET /v1/campaigns/{id}/sessions` as a form that reloads this page (a signed
+    /// link's `campaign`, `exp` and `sig` ride along as hidden fields).
+    static func filterForm(_ parameters: FlatDictionary<Substring, Substring>, campaign: UUID) -> String {
+        func value(_ name: String) -> String { parameters[Substring(name)].map { HTMLText.escape(String($0)) } ?? "" }
+        func number(_ name: String, _ label: String) -> String {
+            "<label>\(label) <input name=\"\(name)\" type=\"number\" min=\"0\" size=\"6\" value=\"\(value(name))\"></label>"
+        }
+        func choice(_ name: String, _ label: String, _ options: [String]) -> String {
+            let current = parameters[Substring(name)].map(String.init) ?? ""
+            let items = ([""] + options).map { option in
+                "<option value=\"\(HTMLText.escape(option))\"\(option == current ? " selected" : "")>\(option.isEmpty ? "any" : HTMLText.escape(option))</option>"
+            }.joined()
+            return "<label>\(label) <select name=\"\(name)\">\(items)</select></label>"
+        }
+        let hidden = ["campaign", "exp", "sig"].compactMap { name in
+            parameters[Substring(name)].map { "<input type=\"hidden\" name=\"\(name)\" value=\"\(HTMLText.escape(String($0)))\">" }
+        }.joined()
+        return """
+            <form id="replayd-filters" method="get" action="/campaigns/\(campaign.uuidString.lowercased())/sessions/page">\(hidden)
+            <label>URL contains <input name="url_contains" size="24" value="\(value("url_contains"))"></label>\
+            \(number("min_duration_ms", "Min duration ms"))\(number("min_active_ms", "Min active ms"))\
+            \(number("min_clicks", "Min clicks"))\(number("min_rage_clicks", "Min rage clicks"))
+            \(choice("has_console_errors", "Console errors", ["true", "false"]))\
+            \(choice("browser", "Browser", ["Chrome", "Safari", "Firefox", "Edge", "Opera", "Samsung Internet"]))\
+            \(choice("device", "Device", ["desktop", "mobile", "tablet", "bot"]))\
+            \(choice("playable", "Playable", ["true", "false"]))\(choice("ended", "Ended", ["true", "false"]))\
+            \(choice("sort", "Sort", ["started_at", "-started_at", "-duration", "duration", "-activity", "activity"]))
+            <button type="submit">Filter</button></form>
+            """
     }
 }

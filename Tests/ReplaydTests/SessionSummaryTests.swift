@@ -119,6 +119,11 @@ struct SessionSummaryTests {
             cursor = body?["next_cursor"] as? String
         } while cursor != nil && pages.count < 5
         #expect(pages == ["full", "gappy", "headless"])
+        // The sessions page has the same filters, and says why a session is not playable.
+        let page = try shell("curl -s -D - -H 'Authorization: Bearer \(token)' 'http://127.0.0.1:\(port)/campaigns/\(campaign)/sessions/page?playable=false'").output
+        #expect(page.contains("id=\"replayd-filters\"") && page.contains("form-action 'self'"), "\(page.prefix(3000))")
+        #expect(page.contains(">headless<") && page.contains(">gappy<") && !page.contains(">full<"), "\(page.suffix(4000))")
+        #expect(page.contains("no: no full snapshot") && page.contains("never arrived"), "\(page.suffix(4000))")
         // A malformed filter is a 400 naming the parameter.
         for (query, parameter) in [("min_clicks=many", "min_clicks"), ("playable=maybe", "playable"), ("sort=size", "sort"),
                                    ("min_duration_ms=-1", "min_duration_ms"), ("min_duration_ms=9&max_duration_ms=3", "min_duration_ms")] {
