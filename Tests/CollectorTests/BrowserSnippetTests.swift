@@ -216,6 +216,40 @@ struct BrowserSnippetTests {
         }
     }
 
+    /// rrweb's console plugin interface (`{name, observer(callback, window, options), options}`, which
+    /// rrweb's record calls and whose payloads it emits as type-6 events) as the page provides it:
+    /// this machine has no copy of rrweb's own plugin build, so the page defines a small one that
+    /// reports `console.error` and `console.warn` the way rrweb's does.
+    static let consolePlugin = """
+        <script>window.rrwebConsoleRecord = { getRecordConsolePlugin: function (options) {
+          return { name: 'rrweb/console@1', options: options, observer: function (callback, win) {
+            ['error', 'warn'].forEach(function (level) { var original = win.console[level];
+              win.console[level] = function () { var args = Array.prototype.slice.call(arguments);
+                callback({ level: level, trace: ['at page (test.html:1:1)'], payload: args.map(function (a) { return JSON.stringify(String(a)); }) });
+                return original.apply(this, arguments); }; });
+            return function () {}; } }; } };</script>
+        """
+
+    @Test("data-console records console messages through the page's rrweb console plugin, each capped in size")
+    func consoleMessages() async throws {
+        try await CollectorHarness.run { harness in
+            let campaign = try await harness.campaign(origins: [])
+            let wire = WireLog()
+            let page = Self.page(key: campaign.publicKey, title: "Checkout", flushMs: 300, ending: """
+                setTimeout(function () { console.error('card declined'); console.warn('slow'); console.error('x'.repeat(50000)); }, 700);
+                setTimeout(function () { \(Self.whenDrained("fetch('/test/done');")) }, 1200);
+                """)
+                .replacingOccurrences(of: "<script src=\"/snippet.js\"", with: Self.consolePlugin + "<script src=\"/snippet.js\" data-console=\"true\" data-console-max-bytes=\"4096\"")
+            try await Self.browse(["/test/page1.html": page], harness: harness, campaign: campaign, wire: wire) { _ in false }
+            let all = try await harness.records(expected: 1_000, wait: .seconds(20), settle: .seconds(2))
+            let bodies = all.map { String(decoding: $0.value, as: UTF8.self) }.joined()
+            #expect(bodies.contains(#""plugin":"rrweb/console@1""#), "\(bodies.suffix(2000))")
+            #expect(bodies.contains("card declined") && bodies.contains(#""level":"warn""#))
+            #expect(bodies.contains("bytes was cut") && !bodies.contains(String(repeating: "x", count: 5000)),
+                    "the 50 KB message was cut to the 4 KiB cap")
+        }
+    }
+
     @Test("a window opened with a copy of the tab's sessionStorage records as a session of its own")
     func aCopiedTabStartsASessionOfItsOwn() async throws {
         try await CollectorHarness.run { harness in

@@ -10,11 +10,15 @@
  *   maxEvents   send when this many events are buffered (default 100)
  *   maxBytes    send when the buffered JSON reaches this size (default 512 KiB);
  *               batches are also split below the server's limit (default 4 MiB)
+ *   console     "true": also record console messages with rrweb's console plugin, when the page
+ *               loaded it (getRecordConsolePlugin on window.rrwebConsoleRecord, window.rrweb or
+ *               window); each message at most consoleMaxBytes (default 8 KiB: longer ones are cut)
  */
 (function () {
   "use strict";
   if (window.replayd && window.replayd.started) return;
-  var VERSION = "1.1.0";
+  var VERSION = "1.2.0";
+  var CONSOLE_PLUGIN = "rrweb/console@1";
   var script = document.currentScript;
   var data = (script && script.dataset) || {};
   var state = {
@@ -81,7 +85,8 @@
       key: options.key, collector: (options.collector || base).replace(/\/$/, ""), rrweb: options.rrweb,
       flushMs: +options.flushMs || 5000, maxEvents: +options.maxEvents || 100,
       maxBytes: +options.maxBytes || 512 * 1024, maxBatchBytes: +options.maxBatchBytes || 4 * 1024 * 1024,
-      maxBufferBytes: +options.maxBufferBytes || 16 * 1024 * 1024, maxAttempts: +options.maxAttempts || 8
+      maxBufferBytes: +options.maxBufferBytes || 16 * 1024 * 1024, maxAttempts: +options.maxAttempts || 8,
+      console: options.console === true || options.console === "true", consoleMaxBytes: +options.consoleMaxBytes || 8192
     };
     if (!c.key) { console.warn("replayd: no campaign key (data-key) given; not recording"); return; }
     if (storage("refused") === "1") return; // the Collector told this session to stop
@@ -89,7 +94,8 @@
     claimSession(function () { if (state.buffer.length) flush(false); });
     ping();
     withRecorder(function (record) {
-      state.stopRecording = record({ emit: push });
+      var plugins = consolePlugins(c);
+      state.stopRecording = record(plugins ? { emit: push, plugins: plugins } : { emit: push });
       state.timer = setInterval(function () { flush(false); }, c.flushMs);
     });
     document.addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden") flush(true); });
@@ -109,9 +115,30 @@
     document.head.appendChild(tag);
   }
 
+  // rrweb's console plugin, when the page provides it and data-console asks for it; its own limits
+  // keep each argument short, and push() cuts any message still over consoleMaxBytes.
+  function consolePlugins(c) {
+    if (!c.console) return null;
+    var holder = [window.rrwebConsoleRecord, window.rrweb, window].filter(function (h) { return h && h.getRecordConsolePlugin; })[0];
+    if (!holder) { console.info("replayd: data-console is set but rrweb's console plugin is not loaded; not recording the console"); return null; }
+    return [holder.getRecordConsolePlugin({
+      level: ["error", "warn", "info", "log"], lengthThreshold: 1000,
+      stringifyOptions: { stringLengthLimit: 1000, numOfKeysLimit: 50, depthOfLimit: 2 }
+    })];
+  }
+
+  function capConsole(event, size) {
+    if (event.type !== 6 || !event.data || event.data.plugin !== CONSOLE_PLUGIN || size <= state.config.consoleMaxBytes) return event;
+    var payload = event.data.payload || {};
+    return { type: event.type, timestamp: event.timestamp, data: { plugin: CONSOLE_PLUGIN, payload: {
+      level: payload.level, trace: [], payload: [JSON.stringify("[replayd: a console message of " + size + " bytes was cut]")]
+    } } };
+  }
+
   function push(event) {
     if (state.stopped) return;
     var size = JSON.stringify(event).length;
+    if (event.type === 6) { event = capConsole(event, size); size = JSON.stringify(event).length; }
     // Bounded memory: past the cap, new events are dropped (and counted) until a send frees room.
     if (state.bufferBytes + size > state.config.maxBufferBytes) { state.dropped++; return; }
     state.buffer.push({ event: event, size: size });
@@ -274,5 +301,6 @@
     get stats() { return { queued: state.queue.length, buffered: state.buffer.length, dropped: state.dropped, stopped: state.stopped }; }
   };
   if (data.key) init({ key: data.key, collector: data.collector, rrweb: data.rrweb, flushMs: data.flushMs,
-                       maxEvents: data.maxEvents, maxBytes: data.maxBytes, maxBatchBytes: data.maxBatchBytes });
+                       maxEvents: data.maxEvents, maxBytes: data.maxBytes, maxBatchBytes: data.maxBatchBytes,
+                       console: data.console, consoleMaxBytes: data.consoleMaxBytes });
 })();
