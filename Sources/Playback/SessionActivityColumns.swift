@@ -22,8 +22,7 @@ public struct SessionActivityColumns: Sendable, Equatable {
     public var batchCount: Int64 = 0
     public var minSeq: Int64?
     public var maxSeq: Int64?
-    /// Segments that carried a summary; fewer than the session's segments when one was recovered
-    /// from a spool file after a crash (its activity is not counted).
+    /// Segments that carried a summary (every segment indexed since migration 7).
     public var summarizedSegments = 0
     public var ended = false
 

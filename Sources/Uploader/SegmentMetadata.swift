@@ -13,8 +13,8 @@ public struct SegmentMetadata: Sendable, Equatable {
     public var batchCount: Int
     /// The first page URL seen in the segment.
     public var pageURL: String?
-    /// The session's activity over the segment's batches (nil for a segment recovered from a file of
-    /// a previous run: its batches' activity is not read again).
+    /// The session's activity over the segment's batches (for a segment recovered from a file of a
+    /// previous run, read again from its lines; what carried across from earlier segments is lost).
     public var summary: ActivitySummary?
     /// The first `User-Agent` of the segment's batches.
     public var userAgent: String?

@@ -89,6 +89,8 @@ enum SegmentRecovery {
     /// The scanned lines' metadata; timestamps from the file's mtime when no line carried one.
     private static func metadata(of scanner: LineScanner, path: String) -> SegmentMetadata {
         var metadata = scanner.metadata
+        var activity = scanner.activity
+        metadata.summary = activity.takeSummary()
         if metadata.firstTimestamp == .infinity {
             let mtime = FileSystem.modificationTimeMilliseconds(path) ?? Date().timeIntervalSince1970 * 1000
             metadata.firstTimestamp = mtime
@@ -129,6 +131,9 @@ enum SegmentRecovery {
 struct LineScanner {
     var metadata = SegmentMetadata(firstSeq: .max, lastSeq: .min, firstTimestamp: .infinity, lastTimestamp: -.infinity,
                                    eventCount: 0, batchCount: 0, pageURL: nil)
+    /// The session's activity over the lines, in file order (the order they were written), so a
+    /// recovered segment's summary is counted like any other.
+    var activity = SessionActivity()
     /// Decompressed bytes up to and including the last `\n` seen.
     private(set) var completeBytes = 0
     private var line: [UInt8] = []
@@ -174,15 +179,22 @@ struct LineScanner {
         }
         guard let events = object[SegmentLine.Key.events] as? [Any] else { return }
         metadata.eventCount += events.count
+        var lineFirst = Double.infinity, lineLast = -Double.infinity
         for case let event as [String: Any] in events {
             if let timestamp = (event["timestamp"] as? NSNumber)?.doubleValue {
                 metadata.firstTimestamp = min(metadata.firstTimestamp, timestamp)
                 metadata.lastTimestamp = max(metadata.lastTimestamp, timestamp)
+                lineFirst = min(lineFirst, timestamp)
+                lineLast = max(lineLast, timestamp)
             }
             if metadata.pageURL == nil, (event["type"] as? NSNumber)?.intValue == 4,
                let data = event["data"] as? [String: Any], let href = data["href"] as? String {
                 metadata.pageURL = href
             }
+        }
+        if lineFirst.isFinite, let bytes = try? JSONSerialization.data(withJSONObject: events),
+           let batch = BatchValidator.activity(ofEvents: Array(bytes), near: lineFirst) {
+            activity.add(batch, lastTimestamp: lineLast)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Gzip
 import PostgresNIO
@@ -116,6 +117,29 @@ extension UploaderTests {
             #expect(metadata.firstTimestamp == 1 && metadata.lastTimestamp == blob.lastTimestamp)
             // Rewritten as a complete gzip file holding exactly the complete lines.
             #expect(try Fixture.lines(ofGzip: torn) == [Fixture.line(seq: 1, events: blob.events), Fixture.line(seq: 2, events: long)])
+        }
+
+        /// A segment recovered after a crash is summarised again from its lines.
+        @Test func recoveredSegmentsCarryTheirSummary() throws {
+            let directory = try Fixture.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let path = directory + "/" + SegmentFileName.make(campaignID: UUID(), session: "summarised", segmentID: UUID())
+            let writer = try GzipFileWriter(path: path)
+            let t = 1_764_000_000_000
+            func click(_ ms: Int, x: Int) -> String { #"{"type":3,"data":{"source":2,"type":2,"id":4,"x":\#(x),"y":10},"timestamp":\#(t + ms)}"# }
+            let first = "[" + [#"{"type":4,"data":{"href":"https://a.example/","width":800,"height":600},"timestamp":\#(t)}"#,
+                               #"{"type":2,"data":{"node":{"type":0,"childNodes":[],"id":1}},"timestamp":\#(t + 1)}"#,
+                               click(100, x: 10), click(300, x: 12), click(500, x: 11)].joined(separator: ",") + "]"
+            let second = "[" + [#"{"type":3,"data":{"source":5,"text":"a","id":9},"timestamp":\#(t + 2000)}"#,
+                                #"{"type":6,"data":{"plugin":"rrweb/console@1","payload":{"level":"error","trace":[],"payload":["\"e\""]}},"timestamp":\#(t + 2100)}"#].joined(separator: ",") + "]"
+            try writer.write(Fixture.line(seq: 0, events: Array(first.utf8)) + [0x0A])
+            try writer.write(Fixture.line(seq: 1, events: Array(second.utf8)) + [0x0A])
+            try writer.flush()
+            _ = writer  // dropped without finish(): a crash
+            let metadata = try #require(try SegmentRecovery.recover(path: path))
+            let summary = try #require(metadata.summary)
+            #expect(summary.clicks == 3 && summary.rageClicks == 1 && summary.keypresses == 1 && summary.consoleErrors == 1)
+            #expect(summary.urls == ["https://a.example/"] && summary.firstFullSnapshot == Double(t + 1))
         }
 
         /// `kill -9` during a multipart upload leaves the upload open; the uploader aborts it at start.

@@ -79,6 +79,15 @@ public enum BatchValidator {
         }.get()
     }
 
+    /// The activity of an events array on its own (a line of a segment recovered after a crash),
+    /// its timestamps checked around `millis` instead of the clock; nil when it does not validate.
+    public static func activity(ofEvents events: [UInt8], near millis: Double, limits: BatchLimits = BatchLimits()) -> BatchActivity? {
+        var body = Array(#"{"key":"pk_recovered","session":"recovered","seq":0,"events":"#.utf8)
+        body += events
+        body.append(UInt8(ascii: "}"))
+        return try? validate(body, now: Date(timeIntervalSince1970: millis / 1000), limits: limits, observeActivity: true).activity
+    }
+
     public static func isValidSessionID(_ id: String) -> Bool {
         let utf8 = id.utf8
         return (1...64).contains(utf8.count) && utf8.allSatisfy(isIDByte)
