@@ -33,6 +33,7 @@ extension PlaybackRoutes {
             {"eventsURL":\(HTMLText.scriptString("/v1/sessions/\(session.id)/events?" + eventsQuery)),\
             "session":\(HTMLText.scriptString(session.id)),"gapTag":\(HTMLText.scriptString(SessionEventStream.gapTag))}
             """
+        let client = [session.activity.browser, session.activity.os, session.activity.device].compactMap { $0 }.joined(separator: " · ")
         let page = template.render([
             "TITLE": HTMLText.escape("Replay \(session.id)"),
             "SESSION": HTMLText.escape(session.id),
@@ -41,6 +42,16 @@ extension PlaybackRoutes {
             "DURATION": HTMLText.escape(HTMLText.duration(milliseconds: session.durationMilliseconds)),
             "EVENTS": String(session.eventCount),
             "FIRST_URL": HTMLText.escape(session.firstURL ?? "unknown"),
+            "ACTIVE": HTMLText.escape(HTMLText.duration(milliseconds: session.activity.activeMillis)),
+            "CLICKS": String(session.activity.clicks),
+            "RAGE_CLICKS": String(session.activity.rageClicks),
+            "DEAD_CLICKS": String(session.activity.deadClicks),
+            "CONSOLE_ERRORS": String(session.activity.consoleErrors),
+            "CLIENT": HTMLText.escape(client.isEmpty ? "unknown" : client),
+            "PAGES": String(max(session.activity.urls.count, session.firstURL == nil ? 0 : 1)),
+            "UNPLAYABLE": session.activity.unplayableReasons.isEmpty ? "" :
+                "<div id=\"replayd-unplayable\">This session may not play correctly: "
+                + session.activity.unplayableReasons.map(HTMLText.escape).joined(separator: "; ") + "</div>",
             "BACK_LINK": listLink.map { "<a id=\"replayd-back\" href=\"\(HTMLText.escape($0))\">All sessions</a>" } ?? "",
             "PLAYER_JS": HTMLText.escape(assets.script),
             "PLAYER_CSS": HTMLText.escape(assets.style),

@@ -170,6 +170,9 @@ struct RecordAndPlayBackTests {
             }
             #expect(fields.values.contains("Grace Hopper"), "replayed input values: \(fields)")
             #expect(fields.values.contains("Germany"), "replayed select value: \(fields)")
+            // The page's summary, and its timeline with the page change (click to seek).
+            #expect(dom.contains("<dt>Clicks</dt>") && dom.contains("<dt>Active</dt>"), "\(dom.prefix(2000))")
+            #expect(dom.contains("data-kind=\"page\""), "a page marker on the timeline: \(dom.suffix(3000))")
         }
     }
 

@@ -93,7 +93,7 @@ import Uploader
                 var undecodable = good(100)
                 undecodable.value = Array("{\"key\": nope".utf8)
                 var invalid = good(101)
-                invalid.value = Array(String(decoding: invalid.value, as: UTF8.self).replacingOccurrences(of: "\"type\":3", with: "\"type\":42").utf8)
+                invalid.value = Array(String(decoding: invalid.value, as: UTF8.self).replacingOccurrences(of: "\"type\":3", with: "\"type\":-42").utf8)
                 var missing = good(102)
                 missing.headers.removeAll { $0.key == "campaign" }
                 let unknownCampaign = UUID()
