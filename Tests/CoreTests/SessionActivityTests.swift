@@ -82,6 +82,14 @@ struct SessionActivityTests {
         #expect(summary.deadClicks == 1)
     }
 
+    @Test("a mutation in the click's own millisecond answers it")
+    func sameMillisecondMutation() throws {
+        var session = SessionActivity()
+        let (batch, last) = try Self.activity([Self.click(100), Self.mutation(100), Self.click(3000), Self.mutation(3000), Self.move(6000)])
+        session.add(batch, lastTimestamp: last)
+        #expect(session.takeSummary().deadClicks == 0)
+    }
+
     @Test("active time sums input gaps up to 5 s and carries the last input across batches; parts merge")
     func activeTime() throws {
         var session = SessionActivity()

@@ -192,6 +192,86 @@ struct RecordAndPlayBackTests {
         """
     }
 
+    /// A page of the interactions test: rrweb, a console plugin with rrweb's interface (rrweb's own
+    /// build of it is not on this machine), the snippet with `data-console`, and `script`.
+    static func interactionPage(key: String, collector: String, title: String, script: String) -> String {
+        """
+        <!doctype html><html><head><meta charset="utf-8"><title>\(title)</title></head><body>
+        <h1 id="heading">\(title)</h1><button id="buy">Buy</button><button id="noop">Nothing</button>
+        <input id="name" name="name" value=""><p id="status">waiting</p>
+        <script src="/rrweb-record.js"></script>
+        <script>window.rrwebConsoleRecord = { getRecordConsolePlugin: function (options) {
+          return { name: 'rrweb/console@1', options: options, observer: function (callback, win) {
+            var original = win.console.error;
+            win.console.error = function () { callback({ level: 'error', trace: [], payload: ['"' + String(arguments[0]) + '"'] });
+              return original.apply(this, arguments); };
+            return function () {}; } }; } };</script>
+        <script src="\(collector)/snippet.js" data-key="\(key)" data-flush-ms="300" data-console="true"></script>
+        <script>
+          document.getElementById('buy').addEventListener('click', function () {
+            document.getElementById('status').textContent = 'bought ' + Date.now(); });
+          function whenDrained(then) { (function wait() { var s = window.replayd && window.replayd.stats;
+            if (s && s.queued === 0 && s.buffered === 0) then(); else setTimeout(wait, 50); })(); }
+          \(script)
+        </script></body></html>
+        """
+    }
+
+    @Test("a recorded Chromium session with known interactions is summarised with exactly those counts")
+    func interactionsAreCounted() async throws {
+        let pages: [String: @Sendable (String, String) -> String] = [
+            // A rage burst of 3 clicks that each change the page, typing 3 characters, a console error,
+            // a dead click (nothing changes for 1.5 s), then a navigation.
+            "/page.html": { key, collector in
+                Self.interactionPage(key: key, collector: collector, title: "Shop", script: """
+                    var buy = document.getElementById('buy'), field = document.getElementById('name');
+                    setTimeout(function () { buy.click(); }, 400);
+                    setTimeout(function () { buy.click(); }, 550);
+                    setTimeout(function () { buy.click(); }, 700);
+                    ['a', 'ab', 'abc'].forEach(function (value, i) { setTimeout(function () { field.focus(); field.value = value;
+                      field.dispatchEvent(new Event('input', { bubbles: true })); }, 1900 + i * 150); });
+                    setTimeout(function () { console.error('card declined'); }, 2500);
+                    setTimeout(function () { document.getElementById('noop').click(); }, 2800);
+                    setTimeout(function () { whenDrained(function () { location.href = '/cart.html'; }); }, 4400);
+                    """)
+            },
+            "/cart.html": { key, collector in
+                Self.interactionPage(key: key, collector: collector, title: "Cart", script: """
+                    setTimeout(function () { whenDrained(function () { location.href = '/done.html'; }); }, 500);
+                    """)
+            },
+            "/done.html": { key, collector in
+                Self.interactionPage(key: key, collector: collector, title: "Done", script: """
+                    setTimeout(function () { document.getElementById('status').textContent = 'all done';
+                      setTimeout(function () { whenDrained(function () { fetch('/done'); }); }, 100); }, 500);
+                    """)
+            },
+        ]
+        try await Self.record("e2e-interactions", pages: pages) { run in
+            let token = try JSONSerialization.jsonObject(with: Data(try ReplaydProcess.command(
+                "token create --name \(TestStack.uniqueName("interactions")) --json", environment: run.environment).utf8)) as! [String: String]
+            let url = "\(run.collector)/v1/campaigns/\(run.campaignID)/sessions"
+            var session: [String: Any] = [:]
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline {
+                let list = try HTTP.getJSON(url, token: token["token"])
+                session = ((list.json as? [String: Any])?["sessions"] as? [[String: Any]])?.first ?? [:]
+                if (session["urls"] as? [String])?.count == 3, session["console_errors"] as? Int == 1,
+                   session["dead_clicks"] as? Int == 1 { break }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            #expect(session["clicks"] as? Int == 4, "\(session)")
+            #expect(session["rage_clicks"] as? Int == 1, "\(session)")
+            #expect(session["dead_clicks"] as? Int == 1, "\(session)")
+            let eventsText = try shell("curl -s -H 'Authorization: Bearer \(token["token"]!)' '\(run.collector)/v1/sessions/\(session["id"] as? String ?? "")/events?campaign=\(run.campaignID)'").output
+            let inputs = eventsText.components(separatedBy: "},{").filter { $0.contains("\"source\":5") || $0.contains("\"text\":\"a") }
+            #expect(session["keypresses"] as? Int == 3, "\(session); input events: \(inputs.prefix(5))")
+            #expect(session["console_errors"] as? Int == 1, "\(session)")
+            #expect((session["urls"] as? [String])?.map { URL(string: $0)?.path ?? "" } == ["/page.html", "/cart.html", "/done.html"], "\(session)")
+            #expect(session["playable"] as? Bool == true && session["browser"] as? String == "Headless Chrome", "\(session)")
+        }
+    }
+
     @Test("a tab and its copy (window.open) record two sessions through replayd all; both play back complete")
     func twoTabsPlayBackComplete() async throws {
         let pages: [String: @Sendable (String, String) -> String] = [

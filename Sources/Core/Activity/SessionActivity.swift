@@ -44,7 +44,9 @@ public struct SessionActivity: Sendable {
         // Clicks and mutations in time order: a mutation saves the clicks waiting within the window.
         var mutations = batch.mutations.sorted()[...]
         for click in batch.clicks.sorted(by: { $0.at < $1.at }) {
-            while let mutation = mutations.first, mutation <= click.at {
+            // A mutation in the click's own millisecond is its answer (rrweb emits it after the click),
+            // so only earlier ones are applied before the click joins the waiting list.
+            while let mutation = mutations.first, mutation < click.at {
                 resolvePending(until: mutation, mutation: true)
                 mutations.removeFirst()
             }
@@ -64,15 +66,15 @@ public struct SessionActivity: Sendable {
         return summary
     }
 
-    /// At `time`: clicks waiting longer than the window are dead; if `mutation`, those within it are
-    /// alive.
+    /// At `time`: clicks waiting longer than the window are dead; if `mutation`, those within it
+    /// (the same millisecond included) are alive.
     private mutating func resolvePending(until time: Double, mutation: Bool) {
         pendingClicks.removeAll { click in
             if time - click > Self.deadClickWindow {
                 summary.deadClicks += 1
                 return true
             }
-            return mutation && time > click
+            return mutation && time >= click
         }
     }
 
