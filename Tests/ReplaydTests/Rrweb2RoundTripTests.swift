@@ -22,20 +22,9 @@ struct Rrweb2RoundTripTests {
     }
 
     @Test func rrweb2ShapesRoundTripByteIdentical() async throws {
-        let topic = TestStack.uniqueName("rrweb2")
-        let spool = FileManager.default.temporaryDirectory.appendingPathComponent(topic).path
-        defer { try? FileManager.default.removeItem(atPath: spool) }
-        let environment = ["REPLAYD_KAFKA_TOPIC": topic, "REPLAYD_KAFKA_GROUP": topic + "-group", "REPLAYD_KAFKA_DLQ_TOPIC": topic + ".dlq",
-                           "REPLAYD_SPOOL_DIR": spool, "REPLAYD_SPOOL_IDLE_TIMEOUT": "1s", "REPLAYD_LOG_LEVEL": "warning"]
-        _ = try ReplaydProcess.command("migrate", environment: environment)
-        let created = try JSONSerialization.jsonObject(with: Data(try ReplaydProcess.command(
-            "campaign create --name \(topic) --origin https://shop.example.com --json", environment: environment).utf8)) as? [String: String]
-        let (campaign, key) = (try #require(created?["id"]), try #require(created?["key"]))
-        let token = try #require((try JSONSerialization.jsonObject(with: Data(try ReplaydProcess.command(
-            "token create --name \(topic) --json", environment: environment).utf8)) as? [String: String])?["token"])
-        let port = try TestStack.freePort()
-        let replayd = try ReplaydProcess.start("all", port: port, environment: environment)
-        defer { replayd.stop() }
+        let run = try ReplaydAllRun.start("rrweb2")
+        defer { run.stop() }
+        let (campaign, key, token, port, replayd) = (run.campaign, run.key, run.token, run.port, run.replayd)
 
         let events = Self.events(now: Int(Date().timeIntervalSince1970 * 1000))
         let body = #"{"key":"\#(key)","session":"rrweb2-1","seq":0,"events":[\#(events.joined(separator: ","))]}"#

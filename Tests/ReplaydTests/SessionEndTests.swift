@@ -7,21 +7,9 @@ import TestSupport
 @Suite(.serialized)
 struct SessionEndTests {
     @Test func idleSessionsAreMarkedEnded() async throws {
-        let topic = TestStack.uniqueName("session-end")
-        let spool = FileManager.default.temporaryDirectory.appendingPathComponent(topic).path
-        defer { try? FileManager.default.removeItem(atPath: spool) }
-        let environment = ["REPLAYD_KAFKA_TOPIC": topic, "REPLAYD_KAFKA_GROUP": topic + "-group", "REPLAYD_KAFKA_DLQ_TOPIC": topic + ".dlq",
-                           "REPLAYD_SPOOL_DIR": spool, "REPLAYD_SPOOL_IDLE_TIMEOUT": "1s", "REPLAYD_SESSION_END_IDLE": "15s",
-                           "REPLAYD_LOG_LEVEL": "warning"]
-        _ = try ReplaydProcess.command("migrate", environment: environment)
-        let created = try JSONSerialization.jsonObject(with: Data(try ReplaydProcess.command(
-            "campaign create --name \(topic) --origin '*' --json", environment: environment).utf8)) as? [String: String]
-        let (campaign, key) = (try #require(created?["id"]), try #require(created?["key"]))
-        let token = try #require((try JSONSerialization.jsonObject(with: Data(try ReplaydProcess.command(
-            "token create --name \(topic) --json", environment: environment).utf8)) as? [String: String])?["token"])
-        let port = try TestStack.freePort()
-        let replayd = try ReplaydProcess.start("all", port: port, environment: environment)
-        defer { replayd.stop() }
+        let run = try ReplaydAllRun.start("session-end", origin: "*", settings: ["REPLAYD_SESSION_END_IDLE": "15s"])
+        defer { run.stop() }
+        let (campaign, key, token, port, replayd) = (run.campaign, run.key, run.token, run.port, run.replayd)
 
         let now = Int(Date().timeIntervalSince1970 * 1000)
         let body = #"{"key":"\#(key)","session":"ending","seq":0,"events":[{"type":4,"data":{"href":"https://a.example/","width":800,"height":600},"timestamp":\#(now)}]}"#
