@@ -11,6 +11,7 @@ extension CollectorConfiguration {
         maxInflightBytes = reader.bytes("REPLAYD_MAX_INFLIGHT_BYTES", default: maxInflightBytes, range: maxBatchBytes...(64 << 30))
         campaignCacheTTL = reader.duration("REPLAYD_CAMPAIGN_CACHE_TTL", default: campaignCacheTTL)
         negativeCacheTTL = reader.duration("REPLAYD_NEGATIVE_CACHE_TTL", default: negativeCacheTTL)
+        campaignLoadTimeout = reader.duration("REPLAYD_CAMPAIGN_LOAD_TIMEOUT", default: campaignLoadTimeout, minimum: .milliseconds(100))
         sessionWindow = reader.duration("REPLAYD_SESSION_WINDOW", default: sessionWindow, minimum: .seconds(1))
         admissionTTL = reader.duration("REPLAYD_ADMISSION_TTL", default: admissionTTL, minimum: .seconds(1))
         let policy = reader.choice("REPLAYD_REDIS_DOWN_POLICY", default: redisDownPolicy.rawValue,

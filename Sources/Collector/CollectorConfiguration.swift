@@ -14,6 +14,10 @@ public struct CollectorConfiguration: Sendable {
     public var campaignCacheTTL: Duration = .seconds(30)
     /// How long an unknown key is remembered as unknown.
     public var negativeCacheTTL: Duration = .seconds(10)
+    /// How long a campaign lookup may wait for PostgreSQL. Past it the lookup fails, so an expired
+    /// cache entry is served (and an unknown key answered 503) instead of the batch waiting for
+    /// PostgreSQL to come back (its connection pool keeps retrying rather than failing).
+    public var campaignLoadTimeout: Duration = .seconds(2)
     public var campaignCacheCapacity: Int = 10_000
     /// The new-session window (sessions per campaign per window).
     public var sessionWindow: Duration = .seconds(3600)

@@ -83,6 +83,7 @@ struct ConfigCommand: AsyncParsableCommand {
             ("REPLAYD_MAX_INFLIGHT_BYTES", "\(c.collector.maxInflightBytes)"),
             ("REPLAYD_CAMPAIGN_CACHE_TTL", "\(c.collector.campaignCacheTTL)"),
             ("REPLAYD_NEGATIVE_CACHE_TTL", "\(c.collector.negativeCacheTTL)"),
+            ("REPLAYD_CAMPAIGN_LOAD_TIMEOUT", "\(c.collector.campaignLoadTimeout)"),
             ("REPLAYD_SESSION_WINDOW", "\(c.collector.sessionWindow)"),
             ("REPLAYD_ADMISSION_TTL", "\(c.collector.admissionTTL)"),
             ("REPLAYD_REDIS_DOWN_POLICY", c.collector.redisDownPolicy.rawValue),

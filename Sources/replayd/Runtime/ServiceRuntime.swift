@@ -154,8 +154,11 @@ struct ServiceRuntime: Sendable {
     private func campaignCache() -> CampaignCache {
         let store = CampaignStore(client: postgres, logger: logger)
         let collector = configuration.collector
+        let timeout = collector.campaignLoadTimeout
         return CampaignCache(ttl: collector.campaignCacheTTL, negativeTTL: collector.negativeCacheTTL,
-                             capacity: collector.campaignCacheCapacity) { key in try await store.find(publicKey: key) }
+                             capacity: collector.campaignCacheCapacity) { key in
+            try await withPostgresDeadline(timeout, doing: "looking up a campaign key") { try await store.find(publicKey: key) }
+        }
     }
 
     private var postgresCheck: ReadinessCheck {
