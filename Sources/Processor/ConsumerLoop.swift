@@ -318,8 +318,8 @@ final class ConsumerLoop {
     private func spoolIsFull() -> Bool {
         let pressure = budget.pressure()
         let wasFull = progress.spoolPressure != nil
+        if pressure != progress.spoolPressure { progress.noteSpoolPressure(pressure) }  // `/readyz` shows current figures
         if (pressure != nil) != wasFull {
-            progress.noteSpoolPressure(pressure)
             metrics.spoolFull.record(pressure == nil ? 0 : 1)
             if let pressure {
                 let closed = (try? spool.closeSegments(holding: Set(finishedThrough.keys.map(Self.source)))) ?? 0

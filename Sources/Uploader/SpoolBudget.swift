@@ -60,9 +60,11 @@ public final class SpoolBudget: Sendable {
         let free = Self.freeBytes(configuration.directory)
         return state.withLock { state in
             let wasFull = state.pressure != nil
-            // Entering: at the budget or under the floor. Leaving: clearly below both.
+            // Entering: at the budget or under the floor. Leaving: clearly below both; with the spool
+            // empty, above the floor is enough (other data on the volume may never leave the band,
+            // and nothing of the spool's is left to wait for).
             let byteLimit = wasFull ? configuration.maxBytes / 10 * 9 : configuration.maxBytes
-            let freeFloor = wasFull ? configuration.minFreeBytes / 10 * 11 : configuration.minFreeBytes
+            let freeFloor = wasFull && bytes > 0 ? configuration.minFreeBytes / 10 * 11 : configuration.minFreeBytes
             let full = bytes >= byteLimit || (free.map { $0 < freeFloor } ?? false)
             state.pressure = full ? Pressure(spoolBytes: bytes, freeBytes: free, maxBytes: configuration.maxBytes,
                                              minFreeBytes: configuration.minFreeBytes) : nil
