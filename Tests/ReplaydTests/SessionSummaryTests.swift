@@ -108,6 +108,12 @@ struct SessionSummaryTests {
             cursor = body?["next_cursor"] as? String
         } while cursor != nil && pages.count < 5
         #expect(pages == ["full", "gappy", "headless"])
+        // `replayd sessions list --json` carries the same fields.
+        let listed = try ReplaydProcess.command("sessions list --campaign \(campaign) --json", environment: run.environment)
+        let cli = listed.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+        let fullLine = try #require(cli.first { $0["id"] as? String == "full" }, "\(listed)")
+        #expect(fullLine["rage_clicks"] as? Int == 1 && fullLine["keypresses"] as? Int == 4 && fullLine["playable"] as? Bool == true, "\(fullLine)")
+        #expect(cli.first { $0["id"] as? String == "headless" }?["playable"] as? Bool == false)
         // The sessions page has the same filters, and says why a session is not playable.
         let page = try shell("curl -s -D - -H 'Authorization: Bearer \(token)' 'http://127.0.0.1:\(port)/campaigns/\(campaign)/sessions/page?playable=false'").output
         #expect(page.contains("id=\"replayd-filters\"") && page.contains("form-action 'self'"), "\(page.prefix(3000))")

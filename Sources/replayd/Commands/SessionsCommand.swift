@@ -55,11 +55,17 @@ struct SessionsCommand: AsyncParsableCommand {
                         "id": s.id, "started_at": s.startedAt.formatted(format), "ended_at": s.endedAt.formatted(format),
                         "duration_ms": s.durationMilliseconds, "event_count": s.eventCount, "bytes": s.bytes,
                         "segment_count": s.segmentCount, "first_url": s.firstURL ?? NSNull(),
+                        "active_ms": s.activity.activeMillis, "clicks": s.activity.clicks, "keypresses": s.activity.keypresses,
+                        "rage_clicks": s.activity.rageClicks, "dead_clicks": s.activity.deadClicks,
+                        "console_errors": s.activity.consoleErrors, "urls": s.activity.urls,
+                        "browser": s.activity.browser ?? NSNull(), "os": s.activity.os ?? NSNull(), "device": s.activity.device ?? NSNull(),
+                        "playable": s.activity.playable, "unplayable_reasons": s.activity.unplayableReasons, "ended": s.activity.ended,
                     ]
                     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
                     print(String(decoding: data, as: UTF8.self))
                 } else {
-                    print("\(s.id)  \(s.startedAt.formatted(format))  \(s.durationMilliseconds / 1000)s  events=\(s.eventCount)  bytes=\(s.bytes)  segments=\(s.segmentCount)  \(s.firstURL ?? "")")
+                    let a = s.activity
+                    print("\(s.id)  \(s.startedAt.formatted(format))  \(s.durationMilliseconds / 1000)s  active=\(a.activeMillis / 1000)s  clicks=\(a.clicks)  rage=\(a.rageClicks)  errors=\(a.consoleErrors)  events=\(s.eventCount)  bytes=\(s.bytes)  \(a.playable ? "playable" : "unplayable")\(a.ended ? " ended" : "")  \(s.firstURL ?? "")")
                 }
             }
             if page.sessions.isEmpty && !json { print("no sessions in this range") }
