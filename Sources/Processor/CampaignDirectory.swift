@@ -17,12 +17,16 @@ public final class CampaignDirectory: Sendable {
 
     private let store: CampaignStore
     private let ttl: Duration
+    /// How long a lookup may wait for PostgreSQL (its connection pool keeps retrying rather than
+    /// failing, which would keep the stale answer from ever being served).
+    private let loadTimeout: Duration
     private let entries = Mutex<[UUID: Entry]>([:])
     private let staleCounter = Counter(label: "replayd_processor_campaign_stale_total")
 
-    public init(store: CampaignStore, ttl: Duration = .seconds(60)) {
+    public init(store: CampaignStore, ttl: Duration = .seconds(60), loadTimeout: Duration = .seconds(2)) {
         self.store = store
         self.ttl = ttl
+        self.loadTimeout = loadTimeout
     }
 
     /// Whether the campaign exists; cached for the TTL (unknown ids for a tenth of it, at least 1 s,
@@ -33,7 +37,10 @@ public final class CampaignDirectory: Sendable {
         if let cached, cached.expires > now { return cached.exists }
         let exists: Bool
         do {
-            exists = try await store.find(id: id) != nil
+            let store = store
+            exists = try await withPostgresDeadline(loadTimeout, doing: "looking up campaign \(id)") {
+                try await store.find(id: id) != nil
+            }
         } catch {
             // Known to exist before the outage: campaigns are never deleted while their batches
             // flow, so the stale answer is the right one (a deleted campaign's batches go on to be

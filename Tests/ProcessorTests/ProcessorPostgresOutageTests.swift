@@ -45,6 +45,11 @@ struct ProcessorPostgresOutageTests {
                     try stopped.restart()
                     throw error
                 }
+                // Still consuming after the campaign's entry expired (60 s): every batch of the outage
+                // reaches the spool before PostgreSQL is back (a lookup gives up after 2 s and the
+                // stale entry answers; before, it waited on the connection pool and the spool stalled).
+                let appended = try await CommitAfterS3Tests.waitSpooled(200, port: processor.adminPort, timeout: .seconds(10))
+                #expect(appended >= 200, "batches spooled during the outage: \(appended) of 200")
                 let deadLetteredDuring = try ProcessorS3OutageTests.metric("replayd_processor_dead_letters_total", port: processor.adminPort)
                 let stale = try ProcessorS3OutageTests.metric("replayd_processor_campaign_stale_total", port: processor.adminPort)
                 try stopped.restart()
