@@ -34,10 +34,9 @@ public final class KafkaAdminClient: Service, Sendable {
     /// Creates `name` with topic-level `config`; succeeds if it already exists (whatever its settings).
     public func createTopic(_ name: String, partitions: Int32, replicationFactor: Int16 = 1, config: [(String, String)] = []) async throws {
         let timeout = timeout.rdkafkaMilliseconds
-        let settings = config.map { [$0.0, $0.1] }
         try await call("create-topic") { rk in
             try AdminOperation.createTopic(rk, name, partitions: partitions, replicationFactor: replicationFactor,
-                                           config: settings.map { ($0[0], $0[1]) }, timeout: timeout)
+                                           config: config, timeout: timeout)
         }
     }
 
