@@ -142,5 +142,10 @@ public enum Schema {
             "CREATE INDEX sessions_with_rage_clicks ON sessions (campaign_id, started_at, session_id) WHERE rage_clicks > 0",
             "CREATE INDEX sessions_with_console_errors ON sessions (campaign_id, started_at, session_id) WHERE console_errors > 0",
         ]),
+        Migration(version: 10, name: "ordered segments", statements: [
+            // A segment whose batch lines ascend by seq, each seq once, is played as it decompresses
+            // (the events endpoint's first byte leaves after its first piece); others are sorted first.
+            "ALTER TABLE segments ADD COLUMN ordered boolean NOT NULL DEFAULT false",
+        ]),
     ]
 }

@@ -59,6 +59,12 @@ struct BatchLineIndexer {
         bytesSeen += Int64(bytes.count)
     }
 
+    /// The locations indexed since the last call (for a reader that plays lines as they decode).
+    mutating func takeLocations() -> [BatchLocation] {
+        defer { locations.removeAll(keepingCapacity: true) }
+        return locations
+    }
+
     /// Call at the end of the data: a last line without a newline is incomplete and skipped.
     mutating func finish() {
         if lineStart < bytesSeen { skippedLines += 1 }

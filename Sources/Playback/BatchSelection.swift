@@ -51,7 +51,7 @@ struct BatchSelection: Sendable {
 }
 
 /// Compares the events of two batch locations with `pread`, descriptors opened once per file.
-private struct LocationReader {
+struct LocationReader {
     let files: [String]
     private var descriptors: [Int32]
     private var left = [UInt8](repeating: 0, count: 64 << 10)

@@ -11,6 +11,8 @@ enum PlaybackResponses {
     static let missingHeader = HTTPField.Name("X-Replayd-Missing-Batches")!
     static let conflictsHeader = HTTPField.Name("X-Replayd-Conflicting-Batches")!
     static let errorHeader = HTTPField.Name("X-Replayd-Error")!
+    /// Announces the events stream's trailers.
+    static let trailerHeader = HTTPField.Name("Trailer")!
 
     static func json(_ body: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status,

@@ -85,26 +85,17 @@ public struct PlaybackRoutes<Context: RequestContext>: Sendable {
             try await sessions.segments(campaignID: session.campaignID, session: session.id)
         }
         let gapEvent = request.uri.queryParameters["gap_event"].map { $0 != "false" && $0 != "0" } ?? true
-        let admitted = try admission.admit(compressedBytes: segments.reduce(0) { $0 + $1.bytes })
-        let stream = try await SessionEventStream.prepare(
+        let admitted = try admission.admit(compressedBytes: SessionEventStream.peakCompressedBytes(segments))
+        var streamLogger = logger
+        streamLogger[metadataKey: "session"] = "\(session.id)"
+        let stream = try await SessionEventStream.open(
             segments: segments, s3: s3, configuration: configuration,
-            endTimestamp: Int64((session.endedAt.timeIntervalSince1970 * 1000).rounded()), gapEvent: gapEvent, logger: logger)
-        var headers: HTTPFields = [
+            endTimestamp: Int64((session.endedAt.timeIntervalSince1970 * 1000).rounded()), gapEvent: gapEvent, logger: streamLogger)
+        let headers: HTTPFields = [
             .contentType: "application/json", .cacheControl: "private, no-store", PageSecurity.contentTypeOptions: "nosniff",
-            PlaybackResponses.batchesHeader: String(stream.batchCount),
-            PlaybackResponses.missingHeader: String(stream.gaps.missingCount),
-            PlaybackResponses.conflictsHeader: String(stream.conflictCount),
+            PlaybackResponses.trailerHeader: SessionEventStream.trailerNames.map(\.rawName).joined(separator: ", "),
         ]
-        if !stream.gaps.isEmpty {
-            headers[PlaybackResponses.gapsHeader] = stream.gaps.formatted(limit: 200)
-        }
-        if stream.duplicateCount > 0 || stream.conflictCount > 0 || stream.skippedLines > 0 || stream.damagedSegments > 0 {
-            logger.info("session merged", metadata: [
-                "session": "\(session.id)", "duplicates": "\(stream.duplicateCount)", "conflicts": "\(stream.conflictCount)",
-                "skipped_lines": "\(stream.skippedLines)", "damaged_segments": "\(stream.damagedSegments)",
-            ])
-        }
-        return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: stream.contentLength) { writer in
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             try await stream.write(to: &writer)
             withExtendedLifetime(admitted) {}  // the budget is held until the stream is written (or dropped)
         })

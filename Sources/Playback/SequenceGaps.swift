@@ -21,19 +21,41 @@ public struct SequenceGaps: Sendable, Equatable {
         self.ranges = ranges
     }
 
+    /// Builds the gaps from seqs seen in ascending order, one run of segments at a time.
+    struct Builder: Sendable {
+        private(set) var ranges: [ClosedRange<Int64>] = []
+        private var next: Int64 = 0
+
+        /// `seq` must not be below an earlier one; equal is fine (batches kept beside each other).
+        mutating func add(_ seq: Int64) {
+            if seq > next { ranges.append(next...(seq - 1)) }
+            next = max(next, seq &+ 1)
+        }
+
+        /// The highest seq added (-1 before any).
+        var highestSeen: Int64 { next - 1 }
+
+        /// The gaps up to `expectedLast` (the highest seq the index knows of).
+        func finish(expectedLast: Int64) -> SequenceGaps {
+            var ranges = ranges
+            if expectedLast >= next { ranges.append(next...expectedLast) }
+            return SequenceGaps(ranges: ranges)
+        }
+    }
+
     public var isEmpty: Bool { ranges.isEmpty }
 
     /// Total number of missing seqs.
     public var missingCount: Int64 { ranges.reduce(0) { $0 + ($1.upperBound - $1.lowerBound + 1) } }
 
-    /// `4-6,9` (at most `limit` ranges; `,…` marks that more follow).
+    /// `4-6,9` (at most `limit` ranges; `,...` marks that more follow; ASCII, as HTTP fields need).
     public func formatted(limit: Int = .max) -> String {
         var parts = ranges.prefix(limit).map { $0.lowerBound == $0.upperBound ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }
-        if ranges.count > limit { parts.append("…") }
+        if ranges.count > limit { parts.append("...") }
         return parts.joined(separator: ",")
     }
 
-    /// Parses ``formatted(limit:)`` output (without a `…`).
+    /// Parses ``formatted(limit:)`` output (without a `...`).
     public init?(header: String) {
         if header.isEmpty {
             self.init(ranges: [])

@@ -97,13 +97,14 @@ public struct SessionStore: Sendable {
         do {
             let rows = try await client.query(
                 """
-                SELECT object_key, first_seq, last_seq, event_count, bytes FROM segments
+                SELECT object_key, first_seq, last_seq, event_count, bytes, ordered FROM segments
                 WHERE campaign_id = \(campaignID) AND session_id = \(session)
                 ORDER BY first_seq, uploaded_at, object_key
                 """, logger: logger)
             var segments: [SegmentRecord] = []
-            for try await (key, first, last, events, bytes) in rows.decode((String, Int64, Int64, Int64, Int64).self) {
-                segments.append(SegmentRecord(objectKey: key, firstSeq: first, lastSeq: last, eventCount: events, bytes: bytes))
+            for try await (key, first, last, events, bytes, ordered) in rows.decode((String, Int64, Int64, Int64, Int64, Bool).self) {
+                segments.append(SegmentRecord(objectKey: key, firstSeq: first, lastSeq: last, eventCount: events, bytes: bytes,
+                                              ordered: ordered))
             }
             return segments
         } catch {

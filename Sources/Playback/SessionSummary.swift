@@ -42,13 +42,17 @@ public struct SegmentRecord: Sendable, Equatable {
     public var lastSeq: Int64
     public var eventCount: Int64
     public var bytes: Int64
+    /// Its batch lines ascend by seq, each seq once (the Uploader records it): it can be played as
+    /// it decompresses.
+    public var ordered: Bool
 
-    public init(objectKey: String, firstSeq: Int64, lastSeq: Int64, eventCount: Int64, bytes: Int64) {
+    public init(objectKey: String, firstSeq: Int64, lastSeq: Int64, eventCount: Int64, bytes: Int64, ordered: Bool = false) {
         self.objectKey = objectKey
         self.firstSeq = firstSeq
         self.lastSeq = lastSeq
         self.eventCount = eventCount
         self.bytes = bytes
+        self.ordered = ordered
     }
 }
 

@@ -4,8 +4,8 @@ import Synchronization
 
 /// Bounds what the events endpoint holds at once in one process: concurrent streams
 /// (``PlaybackConfiguration/maxConcurrentStreams``) and temporary bytes on disk
-/// (``PlaybackConfiguration/maxTemporaryBytes``, estimated per stream from its segments' compressed
-/// sizes). Beyond either, a request gets 429 `playback_busy` with `Retry-After`. A session larger
+/// (``PlaybackConfiguration/maxTemporaryBytes``, estimated per stream from the compressed sizes of
+/// the two consecutive runs of segments it holds at most at once). Beyond either, a request gets 429 `playback_busy` with `Retry-After`. A session larger
 /// than the whole budget still plays when nothing else does.
 final class StreamAdmission: Sendable {
     /// Decompressed rrweb JSON is up to about 15 times its gzip size; the downloaded file is kept

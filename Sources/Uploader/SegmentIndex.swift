@@ -31,8 +31,10 @@ struct SegmentIndex: Sendable {
                 ON CONFLICT (campaign_id, session_id) DO NOTHING
                 """, logger: logger)
             let inserted = try await connection.query("""
-                INSERT INTO segments (object_key, campaign_id, session_id, first_seq, last_seq, first_ts, last_ts, event_count, bytes)
-                VALUES (\(key), \(campaign), \(session), \(firstSeq), \(lastSeq), \(first), \(last), \(events), \(bytes))
+                INSERT INTO segments (object_key, campaign_id, session_id, first_seq, last_seq, first_ts, last_ts, event_count, bytes,
+                                      ordered)
+                VALUES (\(key), \(campaign), \(session), \(firstSeq), \(lastSeq), \(first), \(last), \(events), \(bytes),
+                        \(metadata.ordered))
                 ON CONFLICT (object_key) DO NOTHING
                 RETURNING object_key
                 """, logger: logger)

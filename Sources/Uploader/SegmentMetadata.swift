@@ -18,6 +18,9 @@ public struct SegmentMetadata: Sendable, Equatable {
     public var summary: ActivitySummary?
     /// The first `User-Agent` of the segment's batches.
     public var userAgent: String?
+    /// Its lines were written with ascending seqs, each once (playback streams such a segment as it
+    /// decompresses). False when unknown (a segment recovered from a file of a previous run).
+    public var ordered = false
 
     public init(firstSeq: Int, lastSeq: Int, firstTimestamp: Double, lastTimestamp: Double, eventCount: Int, batchCount: Int, pageURL: String?) {
         self.firstSeq = firstSeq
@@ -34,9 +37,11 @@ public struct SegmentMetadata: Sendable, Equatable {
         self.init(firstSeq: record.seq, lastSeq: record.seq, firstTimestamp: record.firstTimestamp,
                   lastTimestamp: record.lastTimestamp, eventCount: record.eventCount, batchCount: 1, pageURL: record.pageURL)
         userAgent = record.userAgent
+        ordered = true
     }
 
     mutating func add(_ record: SpoolRecord) {
+        if record.seq <= lastSeq { ordered = false }
         firstSeq = min(firstSeq, record.seq)
         lastSeq = max(lastSeq, record.seq)
         firstTimestamp = min(firstTimestamp, record.firstTimestamp)

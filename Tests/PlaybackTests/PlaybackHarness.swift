@@ -74,8 +74,10 @@ struct PlaybackHarness: Sendable {
     /// Writes `segments` (each a list of batch lines, in file order) as gzip objects under the Uploader's
     /// key layout and indexes them in `sessions`/`segments` as the Uploader does.
     @discardableResult
+    /// Stores each list of batches as one segment (S3 object and index rows). A segment is flagged
+    /// `ordered` as the Uploader would (seqs strictly ascending) unless `ordered` says otherwise.
     func storeSession(campaign: UUID, session: String, segments: [[Batch]], firstURL: String? = "https://shop.example.com/checkout",
-                      start: Date = Date()) async throws -> [String] {
+                      start: Date = Date(), ordered: Bool? = nil) async throws -> [String] {
         var keys: [String] = []
         var allTimestamps: [Int64] = []
         for lines in segments {
@@ -94,6 +96,7 @@ struct PlaybackHarness: Sendable {
             let last = Date(timeIntervalSince1970: Double(timestamps.max() ?? Int64(start.timeIntervalSince1970 * 1000)) / 1000)
             let events = Int64(lines.reduce(0) { $0 + $1.eventCount })
             let (lowSeq, highSeq) = (Int64(firstSeq), Int64(lines.map(\.seq).max() ?? 0))
+            let ascending = ordered ?? zip(lines, lines.dropFirst()).allSatisfy { $0.seq < $1.seq }
             try await postgres.query("""
                 INSERT INTO sessions (campaign_id, session_id, started_at, ended_at, event_count, bytes, segment_count, first_url)
                 VALUES (\(campaign), \(session), \(first), \(last), \(events), \(size), 1, \(firstURL))
@@ -104,8 +107,8 @@ struct PlaybackHarness: Sendable {
                     bytes = sessions.bytes + EXCLUDED.bytes, segment_count = sessions.segment_count + 1
                 """, logger: logger)
             try await postgres.query("""
-                INSERT INTO segments (object_key, campaign_id, session_id, first_seq, last_seq, first_ts, last_ts, event_count, bytes)
-                VALUES (\(key), \(campaign), \(session), \(lowSeq), \(highSeq), \(first), \(last), \(events), \(size))
+                INSERT INTO segments (object_key, campaign_id, session_id, first_seq, last_seq, first_ts, last_ts, event_count, bytes, ordered)
+                VALUES (\(key), \(campaign), \(session), \(lowSeq), \(highSeq), \(first), \(last), \(events), \(size), \(ascending))
                 """, logger: logger)
             keys.append(key)
         }

@@ -49,7 +49,7 @@ struct UnitTests {
         #expect(SequenceGaps(sortedUniqueSeqs: [Int64](), expectedLast: -1).isEmpty)
         let many = SequenceGaps(sortedUniqueSeqs: stride(from: 0, to: 100, by: 2).map(Int64.init), expectedLast: 99)
         #expect(many.missingCount == 50)
-        #expect(many.formatted(limit: 2) == "1,3,…")
+        #expect(many.formatted(limit: 2) == "1,3,...")
         #expect(SequenceGaps(header: "0,3-4") == SequenceGaps(ranges: [0...0, 3...4]))
     }
 

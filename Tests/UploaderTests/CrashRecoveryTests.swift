@@ -69,6 +69,7 @@ extension UploaderTests {
                     #expect(lines == Array(expected.prefix(lines.count)), "session c\(session): recovered content differs (\(lines.count) lines)")
                     let rows = try await Fixture.segmentRows(postgres, campaign: campaign, session: "c\(session)")
                     #expect(rows.count == 1 && rows.first?.firstSeq == 1 && rows.first?.lastSeq == Int64(lines.count))
+                    #expect(rows.first?.ordered == false, "a recovered segment's order is not known: playback sorts it")
                     let events = (1...lines.count).map { Fixture.blob(session: session, seq: $0).count }.reduce(0, +)
                     #expect(rows.first?.eventCount == Int64(events))
                     let head = try #require(try await s3.headObject(key: key))

@@ -59,6 +59,30 @@ extension UploaderTests {
             }
         }
 
+        @Test("a segment whose batches arrived out of seq order is indexed as not ordered", .timeLimit(.minutes(1)))
+        func unorderedSegmentsAreFlagged() async throws {
+            try await Fixture.withDatabase { postgres, campaign in
+                let directory = try Fixture.temporaryDirectory()
+                defer { try? FileManager.default.removeItem(atPath: directory) }
+                var configuration = SpoolConfiguration(directory: directory)
+                configuration.idleTimeout = .milliseconds(200)
+                let spool = try Spool(configuration: configuration, logger: Fixture.logger)
+                let prefix = TestStack.uniqueName("test-order") + "/"
+                let uploader = SegmentUploader(spool: spool, s3: Fixture.s3Client(), postgres: postgres,
+                                               configuration: Fixture.uploaderConfiguration(prefix: prefix), logger: Fixture.logger)
+                for (session, seqs) in [("inorder", [1, 2, 4]), ("swapped", [1, 3, 2])] {
+                    for seq in seqs {
+                        let record = Fixture.record(campaign: campaign, session: session, seq: seq, blob: Fixture.blob(session: 7, seq: seq))
+                        #expect(try await spool.append(record) == .appended)
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(400))
+                try await uploader.uploadPending()
+                #expect(try await Fixture.segmentRows(postgres, campaign: campaign, session: "inorder").map(\.ordered) == [true])
+                #expect(try await Fixture.segmentRows(postgres, campaign: campaign, session: "swapped").map(\.ordered) == [false])
+            }
+        }
+
         @Test(.timeLimit(.minutes(1)))
         func largeSegmentsCloseOnSizeAndUseMultipart() async throws {
             try await Fixture.withDatabase { postgres, campaign in

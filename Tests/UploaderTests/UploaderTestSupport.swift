@@ -159,13 +159,15 @@ enum Fixture {
         var lastSeq: Int64
         var eventCount: Int64
         var bytes: Int64
+        /// Lines ascending by seq, each once (playback streams such a segment as it decompresses).
+        var ordered = true
     }
 
     static func segmentRows(_ client: PostgresClient, campaign: UUID, session: String) async throws -> [SegmentRow] {
-        let rows = try await client.query("SELECT object_key, first_seq, last_seq, event_count, bytes FROM segments WHERE campaign_id = \(campaign) AND session_id = \(session) ORDER BY object_key")
+        let rows = try await client.query("SELECT object_key, first_seq, last_seq, event_count, bytes, ordered FROM segments WHERE campaign_id = \(campaign) AND session_id = \(session) ORDER BY object_key")
         var result: [SegmentRow] = []
-        for try await (key, first, last, events, bytes) in rows.decode((String, Int64, Int64, Int64, Int64).self) {
-            result.append(SegmentRow(key: key, firstSeq: first, lastSeq: last, eventCount: events, bytes: bytes))
+        for try await (key, first, last, events, bytes, ordered) in rows.decode((String, Int64, Int64, Int64, Int64, Bool).self) {
+            result.append(SegmentRow(key: key, firstSeq: first, lastSeq: last, eventCount: events, bytes: bytes, ordered: ordered))
         }
         return result
     }
