@@ -9,8 +9,9 @@ import ReplaydKit
 struct ReplaydBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replayd-bench",
-        abstract: "replayd's benchmarks: the Collector's HTTP ceiling, spool append, Processor throughput.",
-        subcommands: [BenchCeilingCommand.self, BenchSpoolCommand.self, BenchProcessorCommand.self, BenchSearchCommand.self]
+        abstract: "replayd's benchmarks: the Collector's HTTP ceiling, spool append, Processor throughput, session search, playback.",
+        subcommands: [BenchCeilingCommand.self, BenchSpoolCommand.self, BenchProcessorCommand.self, BenchSearchCommand.self,
+                      BenchPlaybackCommand.self]
     )
 
     static func main() async {
