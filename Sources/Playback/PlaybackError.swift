@@ -1,4 +1,5 @@
 import Core
+import Foundation
 import HTTPSupport
 import HTTPTypes
 
@@ -44,6 +45,11 @@ extension APIError {
     static func sessionNotFound(_ session: String) -> Self {
         Self(.notFound, "session_not_found",
              "no recorded session \(session) is visible to this credential (sessions appear once their first segment is uploaded)")
+    }
+
+    static func ambiguousSession(_ session: String, campaigns: [UUID]) -> Self {
+        let list = campaigns.map { $0.uuidString.lowercased() }.joined(separator: ", ")
+        return Self(.badRequest, "ambiguous_session", "session \(session) exists in several campaigns (\(list)); add ?campaign=<id>")
     }
 
     static func campaignNotFound(_ id: String) -> Self {

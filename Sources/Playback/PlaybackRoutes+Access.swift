@@ -40,6 +40,13 @@ extension PlaybackRoutes {
     /// Authenticates and finds the session `id`: in the `campaign` parameter's campaign, else in the
     /// credential's campaign, else in any campaign (400 `ambiguous_session` when several have it).
     func resolveSession(_ request: Request, id: String) async throws -> (PlaybackCredential, SessionSummary) {
+        let (credential, campaign) = try await authorizeSession(request, id: id)
+        return (credential, try await findSession(id, campaign: campaign))
+    }
+
+    /// Checks the session id and the credential; returns the campaign the request is limited to
+    /// (by the credential or `?campaign=`), if any.
+    func authorizeSession(_ request: Request, id: String) async throws -> (PlaybackCredential, UUID?) {
         guard Self.isValidSessionID(id) else {
             throw PlaybackError.invalidParameter("session id", "must be 1–64 characters of A–Z, a–z, 0–9, _ and -")
         }
@@ -51,16 +58,17 @@ extension PlaybackRoutes {
             try credential.check(campaign: requested)
             campaign = requested
         }
+        return (credential, campaign)
+    }
+
+    /// The session `id` (within `campaign` when given); 404 when unknown, 400 when ambiguous.
+    func findSession(_ id: String, campaign: UUID?) async throws -> SessionSummary {
         let found = try await database("looking up the session") {
             try await sessions.find(session: id, campaignID: campaign)
         }
         guard let session = found.first else { throw PlaybackError.sessionNotFound(id) }
-        guard found.count == 1 else {
-            let campaigns = found.map { $0.campaignID.uuidString.lowercased() }.joined(separator: ", ")
-            throw PlaybackError(.badRequest, "ambiguous_session",
-                                "session \(id) exists in several campaigns (\(campaigns)); add ?campaign=<id>")
-        }
-        return (credential, session)
+        guard found.count == 1 else { throw PlaybackError.ambiguousSession(id, campaigns: found.map(\.campaignID)) }
+        return session
     }
 
     static func isValidSessionID(_ id: String) -> Bool {

@@ -80,14 +80,18 @@ public struct PlaybackRoutes<Context: RequestContext>: Sendable {
     }
 
     func events(_ request: Request, session id: String) async throws -> Response {
-        let (_, session) = try await resolveSession(request, id: id)
-        let segments = try await database("reading the session's segments") {
-            try await sessions.segments(campaignID: session.campaignID, session: session.id)
+        let (_, campaign) = try await authorizeSession(request, id: id)
+        // The session and its segments in one query: it is on the way to the first byte.
+        let found = try await database("reading the session's segments") {
+            try await sessions.playbackSegments(session: id, campaignID: campaign)
         }
+        guard let session = found.first else { throw PlaybackError.sessionNotFound(id) }
+        guard found.count == 1 else { throw PlaybackError.ambiguousSession(id, campaigns: found.map(\.campaignID)) }
+        let segments = session.segments
         let gapEvent = request.uri.queryParameters["gap_event"].map { $0 != "false" && $0 != "0" } ?? true
         let admitted = try admission.admit(compressedBytes: SessionEventStream.peakCompressedBytes(segments))
         var streamLogger = logger
-        streamLogger[metadataKey: "session"] = "\(session.id)"
+        streamLogger[metadataKey: "session"] = "\(session.session)"
         let stream = try await SessionEventStream.open(
             segments: segments, s3: s3, configuration: configuration,
             endTimestamp: Int64((session.endedAt.timeIntervalSince1970 * 1000).rounded()), gapEvent: gapEvent, logger: streamLogger)

@@ -313,23 +313,26 @@ public final class SessionEventStream: Sendable {
                 try await output.append(location, to: &writer)
             }
         }
-        do {
-            for try await received in body {
-                // Pieces of at most `livePiece` compressed bytes, so that lines go out while the rest
-                // of a large received chunk still waits to be decompressed.
-                var start = 0
-                while start < received.count {
-                    let piece = Array(received[start..<min(received.count, start + Self.livePiece)])
-                    start += piece.count
-                    let locations = try await BlockingWork.run(on: Self.decodeQueue) { try decoder.feed(piece) }
-                    try await play(locations, output: &output, writer: &writer)
-                }
+        var pieces = body.makeAsyncIterator()
+        while true {
+            let received: [UInt8]
+            do {
+                guard let next = try await pieces.next() else { break }
+                received = next
+            } catch {
+                if Task.isCancelled { throw CancellationError() }  // the client went away
+                logger.error("segment download failed while playing", metadata: ["key": "\(segment.objectKey)", "error": "\(error)"])
+                throw PlaybackError.unavailable("the session's recording could not be read from S3 to the end")
             }
-        } catch let error as PlaybackError {
-            throw error
-        } catch {
-            logger.error("segment download failed while playing", metadata: ["key": "\(segment.objectKey)", "error": "\(error)"])
-            throw PlaybackError.unavailable("the session's recording could not be read from S3 to the end")
+            // Pieces of at most `livePiece` compressed bytes, so that lines go out while the rest
+            // of a large received chunk still waits to be decompressed.
+            var start = 0
+            while start < received.count {
+                let piece = Array(received[start..<min(received.count, start + Self.livePiece)])
+                start += piece.count
+                let locations = try await BlockingWork.run(on: Self.decodeQueue) { try decoder.feed(piece) }
+                try await play(locations, output: &output, writer: &writer)
+            }
         }
         let end = try await BlockingWork.run(on: Self.decodeQueue) { decoder.finish() }
         try await play(end.locations, output: &output, writer: &writer)

@@ -112,6 +112,35 @@ public struct SessionStore: Sendable {
         }
     }
 
+    /// What playing a session needs, in one round trip (the events endpoint's time to first byte):
+    /// per campaign holding a session with this id (only `campaignID` when given), its end and its
+    /// segments in sequence order.
+    public func playbackSegments(session: String, campaignID: UUID?) async throws -> [SessionSegments] {
+        do {
+            let rows = try await client.query(
+                """
+                SELECT s.campaign_id, s.ended_at, g.object_key, g.first_seq, g.last_seq, g.event_count, g.bytes, g.ordered
+                FROM sessions s LEFT JOIN segments g ON g.campaign_id = s.campaign_id AND g.session_id = s.session_id
+                WHERE s.session_id = \(session) AND (\(campaignID)::uuid IS NULL OR s.campaign_id = \(campaignID))
+                ORDER BY s.started_at, s.campaign_id, g.first_seq, g.uploaded_at, g.object_key
+                """, logger: logger)
+            var found: [SessionSegments] = []
+            for try await (campaign, ended, key, first, last, events, bytes, ordered)
+                in rows.decode((UUID, Date, String?, Int64?, Int64?, Int64?, Int64?, Bool?).self) {
+                if found.last?.campaignID != campaign {
+                    if found.count == 20 { break }
+                    found.append(SessionSegments(campaignID: campaign, session: session, endedAt: ended, segments: []))
+                }
+                guard let key, let first, let last, let events, let bytes else { continue }
+                found[found.count - 1].segments.append(SegmentRecord(
+                    objectKey: key, firstSeq: first, lastSeq: last, eventCount: events, bytes: bytes, ordered: ordered ?? false))
+            }
+            return found
+        } catch {
+            throw DatabaseError(error, doing: "listing the segments of session \(session)")
+        }
+    }
+
     /// True when a campaign with this id exists.
     public func campaignExists(_ id: UUID) async throws -> Bool {
         do {

@@ -36,6 +36,15 @@ public struct SessionSummary: Sendable, Equatable {
 }
 
 /// One uploaded segment of a session (a `segments` row).
+/// A session's segments with what the event stream needs of the session itself.
+public struct SessionSegments: Sendable, Equatable {
+    public var campaignID: UUID
+    public var session: String
+    /// The session's last event (stamps the trailing gap event).
+    public var endedAt: Date
+    public var segments: [SegmentRecord]
+}
+
 public struct SegmentRecord: Sendable, Equatable {
     public var objectKey: String
     public var firstSeq: Int64

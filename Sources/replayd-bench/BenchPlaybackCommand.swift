@@ -34,6 +34,8 @@ struct BenchPlaybackCommand: AsyncParsableCommand {
     @Option(help: "Timed runs per measurement; the median is reported.") var runs: Int = 7
     @Flag(help: "Also stream each session to its end once and report the rate.") var full = false
     @Flag(help: "Keep the database and the objects (reruns skip writing them).") var keep = false
+    @Flag(help: "Flag the segments as not ordered, so each is read whole and sorted before it plays (as after a crash).")
+    var unordered = false
 
     func run() async throws {
         let config = try ReplaydConfiguration.load()
@@ -55,7 +57,7 @@ struct BenchPlaybackCommand: AsyncParsableCommand {
             return found
         }
         let s3 = try config.makeS3Client(logger: logger)
-        let fixtures = self.fixtures, segmentMib = segmentMib, runs = runs, full = full
+        let fixtures = self.fixtures, segmentMib = segmentMib, runs = runs, full = full, unordered = unordered
         var playback = config.playback
         playback.linkSecret = playback.linkSecret ?? "bench-playback-link-secret-0123456789"
         let settings = playback
@@ -67,6 +69,9 @@ struct BenchPlaybackCommand: AsyncParsableCommand {
                 sessions.append(try await Self.session(size: size, segmentMib: segmentMib, fixtures: fixtures, campaign: campaign,
                                                        reuse: exists, client: client, s3: s3, logger: logger))
             }
+            try await client.query("UPDATE segments SET ordered = \(!unordered) WHERE campaign_id = \(campaign)", logger: logger)
+            print(unordered ? "segments flagged not ordered: each is read whole and sorted before it plays"
+                            : "segments flagged ordered (as the Uploader writes them): each plays as it decompresses")
             let secret = try await AnalystTokenStore(client: client, logger: logger).create(name: "bench").secret
             let written = sessions
             try await Self.serve(settings, client: client, s3: s3, logger: logger) { port in
@@ -90,6 +95,7 @@ struct BenchPlaybackCommand: AsyncParsableCommand {
         var mib: Int
         var keys: [String]
         var firstSegmentBytes: Int64
+        var campaign: UUID
     }
 
     static func campaign(_ client: PostgresClient, logger: Logger) async throws -> UUID {
@@ -111,7 +117,7 @@ struct BenchPlaybackCommand: AsyncParsableCommand {
                 if keys.isEmpty { first = bytes }
                 keys.append(key)
             }
-            if !keys.isEmpty { return BenchSession(id: id, mib: size, keys: keys, firstSegmentBytes: first) }
+            if !keys.isEmpty { return BenchSession(id: id, mib: size, keys: keys, firstSegmentBytes: first, campaign: campaign) }
         }
         let slices = try FixtureSlices.load(fixtures, eventsPerBatch: 40, movedToNow: false)
         let total = size << 20, perSegment = segmentMib << 20
@@ -122,6 +128,7 @@ struct BenchPlaybackCommand: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         while written < total {
             let firstSeq = seq
+            try? FileManager.default.removeItem(atPath: scratch)  // the writer appends to an existing file
             let writer = try GzipFileWriter(path: scratch, level: 6)
             var segmentBytes = 0, events = 0
             while segmentBytes < perSegment, written < total {
@@ -153,7 +160,7 @@ struct BenchPlaybackCommand: AsyncParsableCommand {
         }
         print(String(format: "wrote session %@: %d MiB of JSON in %d segments (first %.1f MiB gzip)", id, size, keys.count,
                      Double(firstBytes) / 1_048_576))
-        return BenchSession(id: id, mib: size, keys: keys, firstSegmentBytes: firstBytes)
+        return BenchSession(id: id, mib: size, keys: keys, firstSegmentBytes: firstBytes, campaign: campaign)
     }
 
     /// Runs the Playback routes on a loopback port while `body` runs.
@@ -192,7 +199,7 @@ struct BenchPlaybackCommand: AsyncParsableCommand {
             var whole: [Double] = [], s3First: [Double] = [], events: [Double] = []
             // Warm-up of each path, then alternating timed runs.
             _ = try await s3.getObjectBytes(key: firstKey, maxBytes: 1 << 30)
-            _ = try await firstEventByte(http, port: port, session: session.id, secret: secret, clock: clock)
+            _ = try await firstEventByte(http, port: port, session: session, secret: secret, clock: clock)
             for _ in 0..<runs {
                 let started = clock.now
                 _ = try await s3.getObjectBytes(key: firstKey, maxBytes: 1 << 30)
@@ -203,7 +210,7 @@ struct BenchPlaybackCommand: AsyncParsableCommand {
                 _ = try await iterator.next()
                 s3First.append(milliseconds(clock.now - streamStart))
                 stream.cancel()
-                events.append(try await firstEventByte(http, port: port, session: session.id, secret: secret, clock: clock))
+                events.append(try await firstEventByte(http, port: port, session: session, secret: secret, clock: clock))
             }
             let ratio = median(events) / median(whole)
             ratios.append(ratio)
@@ -214,7 +221,7 @@ struct BenchPlaybackCommand: AsyncParsableCommand {
         if full {
             for session in sessions {
                 let started = clock.now
-                let (head, body) = try await http.stream(request(port: port, session: session.id, secret: secret))
+                let (head, body) = try await http.stream(request(port: port, session: session, secret: secret))
                 var bytes = 0
                 for try await chunk in body { bytes += chunk.count }
                 let seconds = Double((clock.now - started).components.attoseconds) / 1e18 + Double((clock.now - started).components.seconds)
@@ -224,16 +231,17 @@ struct BenchPlaybackCommand: AsyncParsableCommand {
         }
     }
 
-    static func request(port: Int, session: String, secret: String) -> CurlRequest {
-        CurlRequest(method: "GET", url: "http://127.0.0.1:\(port)/v1/sessions/\(session)/events",
+    /// The request the player page makes (it names the campaign).
+    static func request(port: Int, session: BenchSession, secret: String) -> CurlRequest {
+        CurlRequest(method: "GET", url: "http://127.0.0.1:\(port)/v1/sessions/\(session.id)/events?campaign=\(session.campaign.uuidString.lowercased())",
                     headers: [HTTPHeader(name: "Authorization", value: "Bearer \(secret)")])
     }
 
     /// Milliseconds from the request to the first body bytes holding an event (more than the `[`).
-    static func firstEventByte(_ http: CurlClient, port: Int, session: String, secret: String, clock: ContinuousClock) async throws -> Double {
+    static func firstEventByte(_ http: CurlClient, port: Int, session: BenchSession, secret: String, clock: ContinuousClock) async throws -> Double {
         let started = clock.now
         let (head, body) = try await http.stream(request(port: port, session: session, secret: secret))
-        guard head.status == 200 else { throw ValidationError("events of \(session): HTTP \(head.status)") }
+        guard head.status == 200 else { throw ValidationError("events of \(session.id): HTTP \(head.status)") }
         var received = 0
         for try await chunk in body {
             received += chunk.count
@@ -241,7 +249,7 @@ struct BenchPlaybackCommand: AsyncParsableCommand {
         }
         let elapsed = milliseconds(clock.now - started)
         body.cancel()
-        guard received > 1 else { throw ValidationError("events of \(session): empty body") }
+        guard received > 1 else { throw ValidationError("events of \(session.id): empty body") }
         return elapsed
     }
 
