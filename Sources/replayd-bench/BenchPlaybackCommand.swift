@@ -45,23 +45,14 @@ struct BenchPlaybackCommand: AsyncParsableCommand {
             guard let value = Int(text.trimmingCharacters(in: .whitespaces)), value > 0 else { throw ValidationError("bad size \(text)") }
             return value
         }
-        var admin = config.postgres
-        admin.database = "postgres"
-        var target = config.postgres
-        target.database = config.postgres.database + "_playback_bench"
-        let name = target.database
-        let exists = try await PostgresClient.withClient(admin, logger: logger) { client in
-            var found = false
-            for try await _ in try await client.query("SELECT 1 FROM pg_database WHERE datname = \(name)", logger: logger) { found = true }
-            if !found { try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \"\(name)\""), logger: logger) }
-            return found
-        }
+        let database = try await BenchDatabase.open(config.postgres, suffix: "playback_bench", logger: logger)
+        let exists = database.existed
         let s3 = try config.makeS3Client(logger: logger)
         let fixtures = self.fixtures, segmentMib = segmentMib, runs = runs, full = full, unordered = unordered
         var playback = config.playback
         playback.linkSecret = playback.linkSecret ?? "bench-playback-link-secret-0123456789"
         let settings = playback
-        try await PostgresClient.withClient(target, logger: logger) { client in
+        try await PostgresClient.withClient(database.target, logger: logger) { client in
             _ = try await Migrator(logger: logger).migrate(client)
             let campaign = try await Self.campaign(client, logger: logger)
             var sessions: [BenchSession] = []
@@ -83,11 +74,7 @@ struct BenchPlaybackCommand: AsyncParsableCommand {
                 }
             }
         }
-        if !keep {
-            _ = try await PostgresClient.withClient(admin, logger: logger) { client in
-                try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \"\(name)\" WITH (FORCE)"), logger: logger)
-            }
-        }
+        if !keep { try await database.drop(logger: logger) }
     }
 
     struct BenchSession: Sendable {

@@ -26,28 +26,14 @@ struct BenchSearchCommand: AsyncParsableCommand {
         let config = try ReplaydConfiguration.load()
         Observability.bootstrapLogging(logLevel: .warning)
         let logger = Logger(label: "bench.search")
-        var admin = config.postgres
-        admin.database = "postgres"
-        var target = config.postgres
-        target.database = config.postgres.database + "_search_bench"
-        let name = target.database
-        let exists = try await PostgresClient.withClient(admin, logger: logger) { client in
-            var found = false
-            for try await _ in try await client.query("SELECT 1 FROM pg_database WHERE datname = \(name)", logger: logger) { found = true }
-            if !found { try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \"\(name)\""), logger: logger) }
-            return found
-        }
-        let count = sessions, runs = runs, plans = plans
-        try await PostgresClient.withClient(target, logger: logger) { client in
+        let database = try await BenchDatabase.open(config.postgres, suffix: "search_bench", logger: logger)
+        let count = sessions, runs = runs, plans = plans, exists = database.existed
+        try await PostgresClient.withClient(database.target, logger: logger) { client in
             _ = try await Migrator(logger: logger).migrate(client)
             let campaign = try await Self.seed(client, sessions: count, reuse: exists, logger: logger)
             try await Self.measure(client, campaign: campaign, runs: runs, plans: plans, logger: logger)
         }
-        if !keep {
-            _ = try await PostgresClient.withClient(admin, logger: logger) { client in
-                try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \"\(name)\" WITH (FORCE)"), logger: logger)
-            }
-        }
+        if !keep { try await database.drop(logger: logger) }
     }
 
     /// One campaign with `sessions` sessions over the last 30 days (skipped when already there).
