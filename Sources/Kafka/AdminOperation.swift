@@ -1,4 +1,5 @@
 import CRdKafka
+import Logging
 
 /// The admin requests, each run with a live handle on a thread that may block; shared by the
 /// short-lived ``KafkaAdmin`` and the long-lived ``KafkaAdminClient``.
@@ -74,33 +75,68 @@ enum AdminOperation {
     /// The group's state and member count as its coordinator reports them (DescribeGroups sent to
     /// the coordinator; the older ListGroups path misses groups some brokers list only once they
     /// have committed offsets).
-    static func group(_ rk: OpaquePointer, _ group: String, timeout: Int32) throws -> KafkaGroupState {
-        var described = KafkaGroupState(state: "Unknown", members: 0)
-        try group.withCString { name in
-            var names: [UnsafePointer<CChar>?] = [name]
-            try runAdminRequest(rk, operation: RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, timeout: timeout,
-                                what: "describe group \(group)", ignoring: []) { options, queue in
-                rd_kafka_DescribeConsumerGroups(rk, &names, 1, options, queue)
-            } results: { event in
-                var count = 0
-                let result = rd_kafka_event_DescribeConsumerGroups_result(event)
-                guard let groups = rd_kafka_DescribeConsumerGroups_result_groups(result, &count), count > 0,
-                      let description = groups[0] else { return [] }
-                if let error = rd_kafka_ConsumerGroupDescription_error(description) { return [rd_kafka_error_code(error)] }
-                let state = rd_kafka_ConsumerGroupDescription_state(description)
-                described = KafkaGroupState(state: rd_kafka_consumer_group_state_name(state).map { String(cString: $0) } ?? "Unknown",
-                                            members: rd_kafka_ConsumerGroupDescription_member_count(description))
-                return []
+    ///
+    /// Runs on a librdkafka handle of its own, destroyed before this returns, and gives up (throws
+    /// `timedOut`) after `timeout` while librdkafka's own timeout for the request is later: never on a
+    /// long-lived handle. librdkafka (2.8.0 here; unchanged up to v2.15.0) has a use-after-free in
+    /// coordinator-targeted admin requests (DescribeConsumerGroups, ListConsumerGroupOffsets, …):
+    /// when such a request times out before its coordinator was found (no broker reachable), the
+    /// coordinator lookup stays queued in the handle; once a broker is back it calls
+    /// `rd_kafka_admin_coord_request`, which drops the request's last enqueue-once reference (freeing
+    /// it) and fails, and the failure is then delivered to `rd_kafka_admin_coord_response_parse`
+    /// with the freed object: the process aborts with `rd_kafka_enq_once_del_source_return:
+    /// Assertion 'eonce->refcnt > 0' failed` (librdkafka issue #4605; the stuck-group check hit it
+    /// in the Processors when the broker came back after an outage). On a handle destroyed while
+    /// the request is still pending, the lookup is failed by `rd_kafka_destroy` instead (the
+    /// handle is terminating, so the coordinator request is never sent), which releases it correctly.
+    static func group(properties: [(String, String)], logger: Logger, _ group: String, timeout: Int32) throws -> KafkaGroupState {
+        try withOwnHandle(properties: properties, logger: logger) { rk in
+            var described = KafkaGroupState(state: "Unknown", members: 0)
+            try group.withCString { name in
+                var names: [UnsafePointer<CChar>?] = [name]
+                try runAdminRequest(rk, operation: RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS,
+                                    timeout: timeout + ownHandleRequestSlack, wait: timeout,
+                                    what: "describe group \(group)", ignoring: []) { options, queue in
+                    rd_kafka_DescribeConsumerGroups(rk, &names, 1, options, queue)
+                } results: { event in
+                    var count = 0
+                    let result = rd_kafka_event_DescribeConsumerGroups_result(event)
+                    guard let groups = rd_kafka_DescribeConsumerGroups_result_groups(result, &count), count > 0,
+                          let description = groups[0] else { return [] }
+                    if let error = rd_kafka_ConsumerGroupDescription_error(description) { return [rd_kafka_error_code(error)] }
+                    let state = rd_kafka_ConsumerGroupDescription_state(description)
+                    described = KafkaGroupState(state: rd_kafka_consumer_group_state_name(state).map { String(cString: $0) } ?? "Unknown",
+                                                members: rd_kafka_ConsumerGroupDescription_member_count(description))
+                    return []
+                }
             }
+            return described
         }
-        return described
+    }
+
+    /// How much later than the caller gives up librdkafka's own timeout of a request on a handle of
+    /// its own fires (see ``group(properties:logger:_:timeout:)``): the handle is destroyed first.
+    static let ownHandleRequestSlack: Int32 = 60_000
+
+    /// Runs `body` with a new producer handle made from `properties`; destroys it afterwards (blocks).
+    static func withOwnHandle<T>(properties: [(String, String)], logger: Logger, _ body: (OpaquePointer) throws -> T) throws -> T {
+        let context = ClientContext(logger: logger)
+        let rk = try RdKafkaConfiguration.makeClient(type: RD_KAFKA_PRODUCER, properties: properties, context: context)
+        defer {
+            rd_kafka_destroy(rk)
+            RdKafkaConfiguration.releaseContext(context)
+        }
+        return try body(rk)
     }
 
     /// Sends one admin request and checks the per-item results, treating `ignoring` as success.
+    /// `timeout` is librdkafka's request timeout; the result is waited for `wait` (default: a second
+    /// longer than `timeout`, so librdkafka's own timeout result arrives first).
     private static func runAdminRequest(
         _ rk: OpaquePointer,
         operation: rd_kafka_admin_op_t,
         timeout: Int32,
+        wait: Int32? = nil,
         what: String,
         ignoring: Set<Int32>,
         send: (OpaquePointer?, OpaquePointer?) -> Void,
@@ -115,7 +151,7 @@ enum AdminOperation {
         _ = rd_kafka_AdminOptions_set_operation_timeout(options, timeout, &errorText, errorText.count)
 
         send(options, queue)
-        guard let event = rd_kafka_queue_poll(queue, timeout + 1_000) else {
+        guard let event = rd_kafka_queue_poll(queue, wait ?? timeout + 1_000) else {
             throw KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, context: what)
         }
         defer { rd_kafka_event_destroy(event) }

@@ -13,17 +13,18 @@ public final class KafkaAdminClient: Service, Sendable {
     public let timeout: Duration
     private let client: RdKafkaClient
     private let context: ClientContext
+    /// The handle's properties, for the describe requests that run on a handle of their own.
+    private let properties: [(String, String)]
 
     public init(bootstrapServers: String, security: KafkaSecurity = KafkaSecurity(), timeout: Duration = .seconds(10),
                 logger: Logger) throws {
         self.bootstrapServers = bootstrapServers
         self.timeout = timeout
         context = ClientContext(logger: logger)
+        properties = [("bootstrap.servers", bootstrapServers)] + security.properties + AdminOperation.properties
         let rk: OpaquePointer
         do {
-            rk = try RdKafkaConfiguration.makeClient(
-                type: RD_KAFKA_PRODUCER, properties: [("bootstrap.servers", bootstrapServers)] + security.properties + AdminOperation.properties,
-                context: context)
+            rk = try RdKafkaConfiguration.makeClient(type: RD_KAFKA_PRODUCER, properties: properties, context: context)
         } catch {
             RdKafkaConfiguration.releaseContext(context)
             throw error
@@ -55,10 +56,17 @@ public final class KafkaAdminClient: Service, Sendable {
         return (offsets[0], offsets[1])
     }
 
-    /// The consumer group's state and member count, asked of its coordinator.
+    /// The consumer group's state and member count, asked of its coordinator. Runs on a short-lived
+    /// handle of its own, not this client's: librdkafka aborts the process when a group request that
+    /// timed out on a handle is still waiting for the coordinator as a broker comes back (see
+    /// ``AdminOperation/group(properties:logger:_:timeout:)``).
     public func group(_ group: String) async throws -> KafkaGroupState {
         let timeout = timeout.rdkafkaMilliseconds
-        return try await call("describe-group") { rk in try AdminOperation.group(rk, group, timeout: timeout) }
+        let properties = properties, logger = context.logger
+        // The shared handle is only held to refuse calls after shutdown, as every other call does.
+        return try await call("describe-group") { _ in
+            try AdminOperation.group(properties: properties, logger: logger, group, timeout: timeout)
+        }
     }
 
     /// Waits for graceful shutdown, then destroys the handle.
