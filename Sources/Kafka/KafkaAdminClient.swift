@@ -22,13 +22,8 @@ public final class KafkaAdminClient: Service, Sendable {
         self.timeout = timeout
         context = ClientContext(logger: logger)
         properties = [("bootstrap.servers", bootstrapServers)] + security.properties + AdminOperation.properties
-        let rk: OpaquePointer
-        do {
-            rk = try RdKafkaConfiguration.makeClient(type: RD_KAFKA_PRODUCER, properties: properties, context: context)
-        } catch {
-            RdKafkaConfiguration.releaseContext(context)
-            throw error
-        }
+        // On failure makeClient has released what it retained: nothing to undo here.
+        let rk = try RdKafkaConfiguration.makeClient(type: RD_KAFKA_PRODUCER, properties: properties, context: context)
         client = RdKafkaClient(rk)
     }
 
