@@ -149,7 +149,7 @@ let package = Package(
         .target(
             name: "Uploader",
             dependencies: [
-                "Core", "Gzip", "S3",
+                "Core", "Gzip", "S3", "Database",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
