@@ -211,7 +211,12 @@ public final class SessionEventStream: Sendable {
         try await withThrowingTaskGroup(of: (Int, PreparedRun).self) { group in
             var ready: [Int: PreparedRun] = [0: first]
             for (position, run) in runs.enumerated() {
-                if position + 1 < runs.count {
+                // The next run is fetched once this one's first events are out: started earlier, its
+                // request and download compete with the first piece for the cores (time to first byte).
+                var nextStarted = position + 1 >= runs.count
+                func startNext() {
+                    guard !nextStarted else { return }
+                    nextStarted = true
                     let next = runs[position + 1]
                     group.addTask { (position + 1, try await self.prepare(next)) }
                 }
@@ -227,19 +232,21 @@ public final class SessionEventStream: Sendable {
                     for location in sorted.chosen {
                         seqs.append(location.seq)
                         try await output.append(location, to: &writer)
+                        startNext()
                     }
                     totals.duplicates += sorted.duplicates
                     totals.conflicts += sorted.conflicts
                     totals.skipped += sorted.skippedLines
                     totals.damaged += sorted.damagedSegments
                 case .live(let index, let body):
-                    let played = try await playLive(index, body: body, output: &output, writer: &writer)
+                    let played = try await playLive(index, body: body, output: &output, writer: &writer, started: startNext)
                     seqs = played.seqs
                     totals.duplicates += played.duplicates
                     totals.conflicts += played.conflicts
                     totals.skipped += played.skippedLines
                     totals.damaged += played.damaged ? 1 : 0
                 }
+                startNext()
                 output.closeFiles(run)
                 for index in run { unlink(files[index]) }
                 seqs.sort()
@@ -280,8 +287,9 @@ public final class SessionEventStream: Sendable {
     /// Plays one ordered segment as it decompresses. Its lines should ascend by seq; should one not
     /// (the flag is wrong), an identical copy of a batch already played is still left out and a
     /// different one is played where it stands (the player orders events by timestamp).
+    /// `started` is called once its first events are written.
     func playLive(_ index: Int, body: S3ObjectStream?, output: inout ArrayWriter,
-                  writer: inout any ResponseBodyWriter) async throws -> LivePlayed {
+                  writer: inout any ResponseBodyWriter, started: () -> Void) async throws -> LivePlayed {
         var played = LivePlayed()
         guard let body else {
             played.damaged = true
@@ -311,6 +319,7 @@ public final class SessionEventStream: Sendable {
                 }
                 played.seqs.append(location.seq)
                 try await output.append(location, to: &writer)
+                started()
             }
         }
         var pieces = body.makeAsyncIterator()
