@@ -193,7 +193,36 @@ public struct GzipFileReader: Sendable {
                 }
             }
         }
-        if inMember { scan.tail = .truncated }
+        // At the end of the file inflate may still hold bits of input it has consumed (Z_BLOCK stops
+        // at each block boundary): run it on them until it can make no progress, so a bad block
+        // header in the last bytes is found corrupt, as the strict read finds it, not taken for a cut.
+        var steps = 0
+        while inMember {
+            steps += 1
+            z.pointee.avail_in = 0
+            z.pointee.next_out = output.baseAddress!.assumingMemoryBound(to: Bytef.self)
+            z.pointee.avail_out = uInt(output.count)
+            let status = inflate(z, Z_BLOCK)
+            let produced = output.count - Int(z.pointee.avail_out)
+            totalOut += produced
+            if totalOut > maxOutputBytes { throw GzipError.outputLimitExceeded(maxOutputBytes) }
+            switch status {
+            case Z_STREAM_END:
+                inMember = false
+                scan.safeOut = totalOut
+                scan.safeIn = totalIn
+            case Z_OK where steps < 1024:
+                continue  // progress (zlib answers Z_BUF_ERROR when it can make none)
+            case Z_OK, Z_BUF_ERROR:
+                scan.tail = .truncated
+                return scan
+            case Z_DATA_ERROR, Z_NEED_DICT:
+                scan.tail = .corrupt
+                return scan
+            default:
+                throw GzipError.zlib(status, "decompression", detail: stream.message)
+            }
+        }
         return scan
     }
 }
