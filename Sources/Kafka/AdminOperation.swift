@@ -118,10 +118,12 @@ enum AdminOperation {
     /// its own fires (see ``group(properties:logger:_:timeout:)``): the handle is destroyed first.
     static let ownHandleRequestSlack: Int32 = 60_000
 
-    /// Runs `body` with a new producer handle made from `properties`; destroys it afterwards (blocks).
-    static func withOwnHandle<T>(properties: [(String, String)], logger: Logger, _ body: (OpaquePointer) throws -> T) throws -> T {
+    /// Runs `body` with a new handle of `type` (a producer by default) made from `properties`;
+    /// destroys it afterwards (blocks).
+    static func withOwnHandle<T>(type: rd_kafka_type_t = RD_KAFKA_PRODUCER, properties: [(String, String)], logger: Logger,
+                                 _ body: (OpaquePointer) throws -> T) throws -> T {
         let context = ClientContext(logger: logger)
-        let rk = try RdKafkaConfiguration.makeClient(type: RD_KAFKA_PRODUCER, properties: properties, context: context)
+        let rk = try RdKafkaConfiguration.makeClient(type: type, properties: properties, context: context)
         defer {
             rd_kafka_destroy(rk)
             RdKafkaConfiguration.releaseContext(context)

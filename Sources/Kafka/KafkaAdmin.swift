@@ -77,13 +77,7 @@ public struct KafkaAdmin: Sendable {
         ] + security.properties + AdminOperation.properties + extra
         let logger = logger
         return try await WorkerThread.runDetached(name: "kafka-admin") {
-            let context = ClientContext(logger: logger)
-            let rk = try RdKafkaConfiguration.makeClient(type: type, properties: properties, context: context)
-            defer {
-                rd_kafka_destroy(rk)
-                RdKafkaConfiguration.releaseContext(context)
-            }
-            return try body(rk)
+            try AdminOperation.withOwnHandle(type: type, properties: properties, logger: logger, body)
         }
     }
 }
