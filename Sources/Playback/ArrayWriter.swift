@@ -31,8 +31,20 @@ struct ArrayWriter {
     /// Appends a batch's events.
     mutating func append(_ location: BatchLocation, to writer: inout any ResponseBodyWriter) async throws {
         guard location.length > 0 else { return }
+        try await beginElement(to: &writer)
+        try await copy(file: location.file, offset: location.offset, length: location.length, to: &writer)
+    }
+
+    /// Starts the next element (the comma before it): what ``copy(file:offset:length:to:)`` adds
+    /// next is part of it. For a batch played while it still decodes.
+    mutating func beginElement(to writer: inout any ResponseBodyWriter) async throws {
         try await separator(to: &writer)
-        let file = Int(location.file)
+    }
+
+    /// Appends `length` bytes of a segment file from `offset` to the current element.
+    mutating func copy(file index: Int32, offset start: Int64, length: Int64, to writer: inout any ResponseBodyWriter) async throws {
+        guard length > 0 else { return }
+        let file = Int(index)
         if descriptors[file] < 0 {
             descriptors[file] = open(files[file], O_RDONLY | O_CLOEXEC)
             guard descriptors[file] >= 0 else {
@@ -40,8 +52,8 @@ struct ArrayWriter {
             }
         }
         let fd = descriptors[file]
-        var offset = location.offset
-        var remaining = location.length
+        var offset = start
+        var remaining = length
         while remaining > 0 {
             if buffer.writableBytes == 0 { try await flush(to: &writer) }
             let want = Int(min(remaining, Int64(buffer.writableBytes)))

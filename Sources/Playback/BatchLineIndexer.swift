@@ -65,6 +65,18 @@ struct BatchLineIndexer {
         return locations
     }
 
+    /// The line still being decoded, once its head (`{"seq":<n>,"events":[`) is in: its seq, the
+    /// offset of its events' first byte, and ``safeEnd``.
+    ///
+    /// The bytes from `contentOffset` up to `safeEnd` are events whatever the rest of the line turns
+    /// out to be, *if* it turns out a batch line: its closing `]` is within its last
+    /// ``tailCapacity`` bytes, which are not decoded yet. Should the line end up skipped, a reader
+    /// that played that prefix has played part of a line that is not a batch.
+    func openLine() -> (seq: Int64, contentOffset: Int64, safeEnd: Int64)? {
+        guard lineStart < bytesSeen, let (seq, open) = SegmentLine.parseHead(head) else { return nil }
+        return (seq, lineStart + Int64(open) + 1, bytesSeen - Int64(Self.tailCapacity))
+    }
+
     /// Call at the end of the data: a last line without a newline is incomplete and skipped.
     mutating func finish() {
         if lineStart < bytesSeen { skippedLines += 1 }

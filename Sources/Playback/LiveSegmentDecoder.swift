@@ -38,11 +38,21 @@ final class LiveSegmentDecoder: Sendable {
         }
     }
 
-    /// Decodes the next compressed piece; returns the batch lines it completed. After damage
-    /// (undecodable bytes) the rest of the segment is ignored: what decoded before is kept.
-    func feed(_ compressed: [UInt8]) throws -> [BatchLocation] {
-        try state.withLock { state throws -> [BatchLocation] in
-            guard state.damage == nil, !state.closed else { return [] }
+    /// What one piece decoded: the batch lines it completed and the line still open after them.
+    struct Progress: Sendable {
+        var locations: [BatchLocation] = []
+        /// The incomplete line whose head is in (see ``BatchLineIndexer/openLine()``), in offsets of
+        /// the output file: its seq, its events' first byte, and the end of its bytes already
+        /// written that are events if the line turns out a batch line.
+        var open: (seq: Int64, contentOffset: Int64, safeEnd: Int64)?
+    }
+
+    /// Decodes the next compressed piece; returns the batch lines it completed and the line left
+    /// open. After damage (undecodable bytes) the rest of the segment is ignored: what decoded
+    /// before is kept.
+    func feed(_ compressed: [UInt8]) throws -> Progress {
+        try state.withLock { state throws -> Progress in
+            guard state.damage == nil, !state.closed else { return Progress() }
             let fd = state.fd, path = state.path
             var indexer = state.indexer
             defer { state.indexer = indexer }
@@ -54,7 +64,7 @@ final class LiveSegmentDecoder: Sendable {
             } catch let error as GzipError {
                 state.damage = error.message
             }
-            return indexer.takeLocations()
+            return Progress(locations: indexer.takeLocations(), open: state.damage == nil ? indexer.openLine() : nil)
         }
     }
 

@@ -288,6 +288,12 @@ public final class SessionEventStream: Sendable {
     /// (the flag is wrong), an identical copy of a batch already played is still left out and a
     /// different one is played where it stands (the player orders events by timestamp).
     /// `started` is called once its first events are written.
+    ///
+    /// A line whose seq is above every one played so far goes out while it still decodes (the first
+    /// line of a recording holds the whole page snapshot, often hundreds of KiB): its events up to
+    /// the bytes that may close the line (``BatchLineIndexer/openLine()``). Should that line then
+    /// turn out not to be a batch line, or the segment be cut inside it, its start has been sent:
+    /// the response is cut off (``PlaybackError`` `unavailable`) rather than sent as invalid JSON.
     func playLive(_ index: Int, body: S3ObjectStream?, output: inout ArrayWriter,
                   writer: inout any ResponseBodyWriter, started: () -> Void) async throws -> LivePlayed {
         var played = LivePlayed()
@@ -301,28 +307,64 @@ public final class SessionEventStream: Sendable {
         var emitted: [BatchLocation] = []
         var comparer = LocationReader(files: files)
         defer { comparer.closeAll() }
-        func play(_ locations: [BatchLocation], output: inout ArrayWriter, writer: inout any ResponseBodyWriter) async throws {
-            for location in locations {
-                if let last = emitted.last, location.seq <= last.seq {
-                    // Out of order: compare with the copies already played under this seq.
-                    let low = emitted.partitionPoint { $0.seq >= location.seq }
-                    var same = false, seen = false
-                    for kept in emitted[low...] where kept.seq == location.seq {
-                        seen = true
-                        if try comparer.same(kept, location) { same = true; break }
-                    }
-                    if same { played.duplicates += 1; continue }
-                    if seen { played.conflicts += 1 }
-                    emitted.insert(location, at: emitted[low...].partitionPoint { $0.seq > location.seq })
-                } else {
-                    emitted.append(location)
+        /// The line being played while it decodes: its seq, its events' offset, and the end of what was sent.
+        var partial: (seq: Int64, offset: Int64, sent: Int64)?
+        let file = Int32(index)
+        func cutInside(_ seq: Int64, _ problem: String) -> PlaybackError {
+            logger.error("segment unplayable inside a batch already being sent; cutting the response off",
+                         metadata: ["key": "\(segment.objectKey)", "seq": "\(seq)", "problem": "\(problem)"])
+            return PlaybackError.unavailable("the session's recording is damaged inside batch \(seq), which was already being sent")
+        }
+        func play(_ location: BatchLocation, output: inout ArrayWriter, writer: inout any ResponseBodyWriter) async throws {
+            if let last = emitted.last, location.seq <= last.seq {
+                // Out of order: compare with the copies already played under this seq.
+                let low = emitted.partitionPoint { $0.seq >= location.seq }
+                var same = false, seen = false
+                for kept in emitted[low...] where kept.seq == location.seq {
+                    seen = true
+                    if try comparer.same(kept, location) { same = true; break }
                 }
+                if same { played.duplicates += 1; return }
+                if seen { played.conflicts += 1 }
+                emitted.insert(location, at: emitted[low...].partitionPoint { $0.seq > location.seq })
+            } else {
+                emitted.append(location)
+            }
+            played.seqs.append(location.seq)
+            try await output.append(location, to: &writer)
+            started()
+        }
+        func advance(_ progress: LiveSegmentDecoder.Progress, output: inout ArrayWriter,
+                     writer: inout any ResponseBodyWriter) async throws {
+            for location in progress.locations {
+                guard let open = partial else {
+                    try await play(location, output: &output, writer: &writer)
+                    continue
+                }
+                // The first line completed after a partly sent one must be that line.
+                let end = location.offset + location.length
+                guard location.offset == open.offset, end >= open.sent else {
+                    throw cutInside(open.seq, "the line is not a batch line")
+                }
+                try await output.copy(file: file, offset: open.sent, length: end - open.sent, to: &writer)
+                partial = nil
+                emitted.append(location)
                 played.seqs.append(location.seq)
-                try await output.append(location, to: &writer)
+            }
+            guard let line = progress.open, line.safeEnd > line.contentOffset else { return }
+            if let open = partial {
+                guard line.safeEnd > open.sent else { return }
+                try await output.copy(file: file, offset: open.sent, length: line.safeEnd - open.sent, to: &writer)
+                partial?.sent = line.safeEnd
+            } else if emitted.last.map({ line.seq > $0.seq }) ?? true {
+                try await output.beginElement(to: &writer)
+                try await output.copy(file: file, offset: line.contentOffset, length: line.safeEnd - line.contentOffset, to: &writer)
+                partial = (line.seq, line.contentOffset, line.safeEnd)
                 started()
             }
         }
         var pieces = body.makeAsyncIterator()
+        var pieceSize = Self.firstLivePiece
         while true {
             let received: [UInt8]
             do {
@@ -333,18 +375,22 @@ public final class SessionEventStream: Sendable {
                 logger.error("segment download failed while playing", metadata: ["key": "\(segment.objectKey)", "error": "\(error)"])
                 throw PlaybackError.unavailable("the session's recording could not be read from S3 to the end")
             }
-            // Pieces of at most `livePiece` compressed bytes, so that lines go out while the rest
-            // of a large received chunk still waits to be decompressed.
+            // Pieces of at most `livePiece` compressed bytes (smaller at first), so that lines go
+            // out while the rest of a large received chunk still waits to be decompressed.
             var start = 0
             while start < received.count {
-                let piece = Array(received[start..<min(received.count, start + Self.livePiece)])
+                let piece = Array(received[start..<min(received.count, start + pieceSize)])
                 start += piece.count
-                let locations = try await BlockingWork.run(on: Self.decodeQueue) { try decoder.feed(piece) }
-                try await play(locations, output: &output, writer: &writer)
+                pieceSize = min(Self.livePiece, pieceSize * 2)
+                let progress = try await BlockingWork.run(on: Self.decodeQueue) { try decoder.feed(piece) }
+                try await advance(progress, output: &output, writer: &writer)
             }
         }
         let end = try await BlockingWork.run(on: Self.decodeQueue) { decoder.finish() }
-        try await play(end.locations, output: &output, writer: &writer)
+        try await advance(LiveSegmentDecoder.Progress(locations: end.locations), output: &output, writer: &writer)
+        if let open = partial {
+            throw cutInside(open.seq, end.damage ?? "the line did not end as a batch line")
+        }
         played.skippedLines = end.skippedLines
         if let damage = end.damage {
             played.damaged = true
@@ -355,6 +401,8 @@ public final class SessionEventStream: Sendable {
 
     /// Compressed bytes decompressed per step of a live segment (about 150 KiB of rrweb JSON).
     static let livePiece = 16 << 10
+    /// The first step's size (doubling up to ``livePiece``): the first events leave after it.
+    static let firstLivePiece = 4 << 10
 
     /// Live decoding of every stream of the process, off the cooperative pool and the event loops
     /// (concurrent: each stream's pieces are awaited one by one, so they stay in order).

@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Gzip
 import HTTPTypes
+import HTTPSupport
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
@@ -108,6 +109,79 @@ struct LiveStreamTests {
             #expect(trailers?[HTTPField.Name("X-Replayd-Batches")!] == String(Self.batches))
             #expect(trailers?[HTTPField.Name("X-Replayd-Missing-Batches")!] == "0")
             #expect(trailers?[HTTPField.Name("X-Replayd-Sequence-Gaps")!] == nil)
+        }
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? []
+        #expect(leftovers.isEmpty, "temporary files left behind: \(leftovers)")
+    }
+
+    /// One batch of `events` copies of ``batch(_:)``'s events: a long line, like a first batch
+    /// holding the page's full snapshot.
+    static func longBatch(_ seq: Int, copies: Int) -> Batch {
+        let inner = (0..<copies).map { String(batch(seq * 1000 + $0).events.dropFirst().dropLast()) }.joined(separator: ",")
+        return Batch(seq: seq, events: "[" + inner + "]", timestamps: [1_700_000_000_000], eventCount: copies * 24)
+    }
+
+    /// Asks for the session's events through the routes; returns what the writer received.
+    static func play(_ harness: PlaybackHarness, session: String, temporary: String) async throws
+        -> (probe: FirstWriteProbe, result: Result<Void, any Error>) {
+        let request = Request(
+            head: HTTPRequest(method: .get, scheme: "http", authority: "localhost", path: "/v1/sessions/\(session)/events",
+                              headerFields: try await harness.bearer()),
+            body: RequestBody(buffer: ByteBuffer()))
+        let response = try await harness.routes().events(request, session: session)
+        #expect(response.status == .ok)
+        let probe = FirstWriteProbe(directory: temporary)
+        do {
+            try await response.body.write(ProbeWriter(probe: probe))
+            return (probe, .success(()))
+        } catch {
+            return (probe, .failure(error))
+        }
+    }
+
+    @Test("a long batch line goes out while it still decodes: the first bytes leave before most of it is decompressed")
+    func firstBytesInsideTheFirstBatch() async throws {
+        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("pb-live-\(UUID().uuidString)").path
+        try await PlaybackHarness.run(configure: { $0.temporaryDirectory = temporary }) { harness in
+            let campaign = try await harness.campaign()
+            let session = TestStack.uniqueName("live")
+            // A first batch of ~8 MiB, then small ones (one segment: the first line decides the first byte).
+            let batches = [Self.longBatch(0, copies: 260)] + (1..<40).map(Self.batch)
+            try await harness.storeSession(campaign: campaign.id, session: session, segments: [batches])
+            let (probe, result) = try await Self.play(harness, session: session, temporary: temporary)
+            try result.get()
+            let (body, decodedAtFirst, trailers) = probe.state.withLock { ($0.body, $0.decodedAtFirstWrite, $0.trailers) }
+            let first = batches[0].line.count
+            let decoded = try #require(decodedAtFirst)
+            #expect(decoded < Int64(first / 4), "\(decoded) of the first batch's \(first) bytes were decompressed before the first byte went out")
+            let expected = "[" + batches.map { String($0.events.dropFirst().dropLast()) }.joined(separator: ",") + "]"
+            #expect(body == Array(expected.utf8), "the stream differs from the batches in seq order")
+            #expect(trailers?[HTTPField.Name("X-Replayd-Batches")!] == "40")
+            #expect(trailers?[HTTPField.Name("X-Replayd-Missing-Batches")!] == "0")
+        }
+    }
+
+    @Test("a long line sent while it decodes that turns out not to be a batch line cuts the response off (no trailers), never invalid JSON passed as whole",
+          arguments: [false, true])
+    func cutInsideALongLine(followedByAnother: Bool) async throws {
+        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("pb-live-\(UUID().uuidString)").path
+        try await PlaybackHarness.run(configure: { $0.temporaryDirectory = temporary }) { harness in
+            let campaign = try await harness.campaign()
+            let session = TestStack.uniqueName("live")
+            var broken = Self.longBatch(1, copies: 60)
+            broken.events.removeLast()  // `{"seq":1,"events":[…}`: no closing bracket
+            let batches = [Self.batch(0), broken] + (followedByAnother ? [Self.batch(2)] : [])
+            try await harness.storeSession(campaign: campaign.id, session: session, segments: [batches], ordered: true)
+            let (probe, result) = try await Self.play(harness, session: session, temporary: temporary)
+            let (body, trailers) = probe.state.withLock { ($0.body, $0.trailers) }
+            guard case .failure(let error) = result else {
+                Issue.record("the stream ended normally: \(String(decoding: body.suffix(200), as: UTF8.self))")
+                return
+            }
+            #expect((error as? PlaybackError)?.code == "unavailable", "\(error)")
+            #expect(trailers == nil, "the response must not end as if complete")
+            let sentOfBroken = body.count - 1 - (Self.batch(0).events.count - 2) - 1
+            #expect(sentOfBroken > 0, "the long line was not sent while it decoded, so this test tests nothing")
         }
         let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? []
         #expect(leftovers.isEmpty, "temporary files left behind: \(leftovers)")

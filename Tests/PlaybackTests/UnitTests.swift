@@ -35,6 +35,39 @@ struct UnitTests {
         #expect(indexer.skippedLines == 2)  // "not json" and the unterminated last line
     }
 
+    @Test("the open line: known once its head is in, its safe end never past the bytes that may close it", arguments: [1, 5, 64])
+    func openLine(pieceSize: Int) {
+        let long = Array(repeating: "{\"type\":3}", count: 20).joined(separator: ",")
+        let lines = ["{\"seq\":1,\"events\":[{}]}\n", "{\"seq\":27,\"events\":[" + long + "]}\n"]
+        let bytes = Array(lines.joined().utf8)
+        // Per seq: where the events start and where the array's `]` is (file offsets).
+        let first = Int64(lines[0].utf8.count)
+        let expected: [Int64: (content: Int64, close: Int64)] = [
+            1: (19, first - 3),
+            27: (first + 20, Int64(bytes.count - 3)),
+        ]
+        var indexer = BatchLineIndexer(file: 0)
+        var start = 0
+        var safeEnds: [Int64] = []
+        while start < bytes.count {
+            let end = min(bytes.count, start + pieceSize)
+            bytes[start..<end].withUnsafeBytes { indexer.consume($0) }
+            start = end
+            _ = indexer.takeLocations()
+            guard let open = indexer.openLine() else { continue }
+            guard let line = expected[open.seq] else {
+                Issue.record("open line with seq \(open.seq) after \(start) bytes")
+                continue
+            }
+            #expect(open.contentOffset == line.content)
+            #expect(open.safeEnd <= line.close, "bytes up to \(open.safeEnd) were called events; the array closes at \(line.close)")
+            #expect(start >= Int(line.content), "the head was taken as complete before its `[` arrived")
+            if open.seq == 27 { safeEnds.append(open.safeEnd) }
+        }
+        #expect(indexer.openLine() == nil, "no line is open after the last newline")
+        #expect((safeEnds.max() ?? 0) > expected[27]!.content + 100, "most of the long line is known to be events before it ends")
+    }
+
     @Test("whitespace-only arrays count as empty")
     func blankArray() {
         let indexer = index("{\"seq\":1,\"events\":[  ]}\n", pieceSize: 5)
