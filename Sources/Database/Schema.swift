@@ -147,5 +147,10 @@ public enum Schema {
             // (the events endpoint's first byte leaves after its first piece); others are sorted first.
             "ALTER TABLE segments ADD COLUMN ordered boolean NOT NULL DEFAULT false",
         ]),
+        Migration(version: 11, name: "sessions by id", statements: [
+            // A session named without its campaign (the events, segments and replay routes accept
+            // that) was found by reading every session of every campaign.
+            "CREATE INDEX sessions_by_id ON sessions (session_id)",
+        ]),
     ]
 }

@@ -117,16 +117,13 @@ public struct SessionStore: Sendable {
     /// segments in sequence order.
     public func playbackSegments(session: String, campaignID: UUID?) async throws -> [SessionSegments] {
         do {
-            let rows = try await client.query(
-                """
-                SELECT s.campaign_id, s.ended_at, g.object_key, g.first_seq, g.last_seq, g.event_count, g.bytes, g.ordered
-                FROM sessions s LEFT JOIN segments g ON g.campaign_id = s.campaign_id AND g.session_id = s.session_id
-                WHERE s.session_id = \(session) AND (\(campaignID)::uuid IS NULL OR s.campaign_id = \(campaignID))
-                ORDER BY s.started_at, s.campaign_id, g.first_seq, g.uploaded_at, g.object_key
-                """, logger: logger)
+            let rows = if let campaignID {
+                try await client.execute(PlaybackSegmentsStatement.InCampaign(campaign: campaignID, session: session), logger: logger)
+            } else {
+                try await client.execute(PlaybackSegmentsStatement.AnyCampaign(session: session), logger: logger)
+            }
             var found: [SessionSegments] = []
-            for try await (campaign, ended, key, first, last, events, bytes, ordered)
-                in rows.decode((UUID, Date, String?, Int64?, Int64?, Int64?, Int64?, Bool?).self) {
+            for try await (campaign, ended, key, first, last, events, bytes, ordered) in rows {
                 if found.last?.campaignID != campaign {
                     if found.count == 20 { break }
                     found.append(SessionSegments(campaignID: campaign, session: session, endedAt: ended, segments: []))
