@@ -3,6 +3,13 @@ import Hummingbird
 import HummingbirdCore
 
 extension PlaybackRoutes {
+    /// What a query parameter's value keeps unescaped.
+    static var queryValueCharacters: CharacterSet {
+        var characters = CharacterSet.urlQueryAllowed
+        characters.remove(charactersIn: "&=+#")
+        return characters
+    }
+
     /// URLs of the player script and stylesheet.
     var playerAssetURLs: (script: String, style: String) {
         var base = configuration.rrwebAssetBaseURL ?? "/assets/rrweb"
@@ -26,6 +33,15 @@ extension PlaybackRoutes {
                 let listing = SignedLink(session: nil, campaignID: campaign, expires: expires)
                 listLink = "/campaigns/\(campaign.uuidString.lowercased())/sessions/page?" + listing.queryString(secret: secret)
             }
+        }
+        // The first segment, when it plays as it decompresses: the player's request names it, so
+        // that its download starts beside the index lookup (``FirstSegmentHint``).
+        let segments = try await database("reading the session's segments") {
+            try await sessions.segments(campaignID: campaign, session: session.id)
+        }
+        if let run = SegmentGroups(segments).runs.first, run.count == 1, segments[run.lowerBound].ordered,
+           let key = segments[run.lowerBound].objectKey.addingPercentEncoding(withAllowedCharacters: Self.queryValueCharacters) {
+            eventsQuery += "&\(FirstSegmentHint.parameter)=\(key)"
         }
         let assets = playerAssetURLs
         let nonce = PageSecurity.nonce()

@@ -11,7 +11,8 @@ import S3
 /// The read side of replayd, for analysts:
 ///
 /// - `GET /v1/campaigns/{id}/sessions?from=&to=&limit=&cursor=`: sessions by start time (JSON, paginated)
-/// - `GET /v1/sessions/{id}/events[?campaign=][&gap_event=false]`: the session's rrweb events, one JSON array
+/// - `GET /v1/sessions/{id}/events[?campaign=][&gap_event=false][&first_segment=]`: the session's rrweb events, one JSON array
+///   (`first_segment`, the first segment's key as the replay page gives it, only lets its download start sooner)
 /// - `GET /v1/sessions/{id}/segments[?campaign=]`: presigned S3 URLs of the session's segment files
 /// - `GET /replay/{id}?campaign=&exp=&sig=`: a page that plays the session with rrweb-player
 /// - `GET /campaigns/{id}/sessions/page?campaign=&exp=&sig=`: a page listing a campaign's sessions
@@ -81,6 +82,9 @@ public struct PlaybackRoutes<Context: RequestContext>: Sendable {
 
     func events(_ request: Request, session id: String) async throws -> Response {
         let (_, campaign) = try await authorizeSession(request, id: id)
+        // The replay page names the first segment: its download starts beside the index lookup.
+        let hint = FirstSegmentHint(request.uri.queryParameters[Substring(FirstSegmentHint.parameter)], session: id, campaign: campaign, s3: s3)
+        defer { hint?.discard() }
         // The session and its segments in one query: it is on the way to the first byte.
         let found = try await database("reading the session's segments") {
             try await sessions.playbackSegments(session: id, campaignID: campaign)
@@ -92,9 +96,11 @@ public struct PlaybackRoutes<Context: RequestContext>: Sendable {
         let admitted = try admission.admit(compressedBytes: SessionEventStream.peakCompressedBytes(segments))
         var streamLogger = logger
         streamLogger[metadataKey: "session"] = "\(session.session)"
+        let firstRunBody = await hint?.take(firstRun: SegmentGroups(segments).runs.first, of: segments)
         let stream = try await SessionEventStream.open(
             segments: segments, s3: s3, configuration: configuration,
-            endTimestamp: Int64((session.endedAt.timeIntervalSince1970 * 1000).rounded()), gapEvent: gapEvent, logger: streamLogger)
+            endTimestamp: Int64((session.endedAt.timeIntervalSince1970 * 1000).rounded()), gapEvent: gapEvent,
+            firstRunBody: firstRunBody, logger: streamLogger)
         let headers: HTTPFields = [
             .contentType: "application/json", .cacheControl: "private, no-store", PageSecurity.contentTypeOptions: "nosniff",
             PlaybackResponses.trailerHeader: SessionEventStream.trailerNames.map(\.rawName).joined(separator: ", "),

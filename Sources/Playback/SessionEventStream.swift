@@ -94,9 +94,11 @@ public final class SessionEventStream: Sendable {
     /// Cuts `segments` (in first-seq order) into runs and reads the first one (or starts its
     /// download). `endTimestamp` (ms) stamps the trailing gap event.
     /// - Throws: ``PlaybackError`` `unavailable` when S3 or the temporary directory fails.
+    /// `firstRunBody`: the first run's download, already started (``FirstSegmentHint``), when the
+    /// first run is one ordered segment.
     public static func open(
         segments: [SegmentRecord], s3: S3Client, configuration: PlaybackConfiguration, endTimestamp: Int64,
-        gapEvent: Bool = true, logger: Logger
+        gapEvent: Bool = true, firstRunBody: S3ObjectStream? = nil, logger: Logger
     ) async throws -> SessionEventStream {
         let directory = try TemporaryDirectory(parent: configuration.temporaryDirectory, prefix: "replayd-events-")
         let runs = SegmentGroups(segments).runs
@@ -106,7 +108,12 @@ public final class SessionEventStream: Sendable {
                                        configuration: configuration, endTimestamp: endTimestamp, gapEvent: gapEvent,
                                        logger: logger)
         guard let firstRun = runs.first else { return shell }
-        let first = try await shell.prepare(firstRun)
+        let first: PreparedRun
+        if let firstRunBody, firstRun.count == 1, segments[firstRun.lowerBound].ordered {
+            first = .live(segment: firstRun.lowerBound, body: firstRunBody)
+        } else {
+            first = try await shell.prepare(firstRun)
+        }
         return SessionEventStream(segments: segments, runs: runs, first: first, directory: directory, s3: s3,
                                   configuration: configuration, endTimestamp: endTimestamp, gapEvent: gapEvent, logger: logger)
     }
