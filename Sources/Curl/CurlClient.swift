@@ -72,32 +72,37 @@ public final class CurlClient: Service, Sendable {
     /// set ``CurlRequest/timeout`` for long reads. Cancelling the stream (or dropping it) aborts
     /// the transfer.
     public func stream(_ request: CurlRequest) async throws -> (head: CurlResponse, body: CurlBodyStream) {
+        let pending = startStream(request)
+        return (try await pending.head(), pending.body)
+    }
+
+    /// Hands `request` to a worker at once and returns without waiting: the head is awaited later
+    /// with ``CurlPendingStream/head()``. Otherwise as ``stream(_:)``.
+    public func startStream(_ request: CurlRequest) -> CurlPendingStream {
         let control = TransferControl()
         let channel = BodyChannel(control: control)
-        let body = CurlBodyStream(channel: channel)  // aborts the transfer if we leave by throwing
-        let head = try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CurlResponse, any Error>) in
-                let once = OnceContinuation(continuation)
-                let job = CurlJob(
-                    request: request, sink: .stream(channel), progress: nil, control: control,
-                    onHead: { once.resume(with: .success($0)) },
-                    complete: { result in
-                        switch result {
-                        case .success(let response):
-                            once.resume(with: .success(CurlResponse(status: response.status, headers: response.headers, newConnections: response.newConnections)))
-                            channel.finish(nil)
-                        case .failure(let error):
-                            once.resume(with: .failure(error))
-                            channel.finish(error)
-                        }
-                    }
-                )
-                if !pool.submit(job) { once.resume(with: .failure(CurlError.shutDown)) }
+        let slot = HeadSlot()
+        let job = CurlJob(
+            request: request, sink: .stream(channel), progress: nil, control: control,
+            onHead: { slot.deliver(.success($0)) },
+            complete: { result in
+                switch result {
+                case .success(let response):
+                    slot.deliver(.success(CurlResponse(status: response.status, headers: response.headers, newConnections: response.newConnections)))
+                    channel.finish(nil)
+                case .failure(let error):
+                    slot.deliver(.failure(error))
+                    channel.finish(error)
+                }
             }
-        } onCancel: {
-            control.cancel()
+        )
+        // The body (whose release aborts the transfer) is created before the job can run.
+        let pending = CurlPendingStream(slot: slot, control: control, body: CurlBodyStream(channel: channel))
+        if !pool.submit(job) {
+            slot.deliver(.failure(CurlError.shutDown))
+            channel.finish(CurlError.shutDown)
         }
-        return (head, body)
+        return pending
     }
 
     /// Fails queued requests, aborts running ones and joins the worker threads (blocking: from async

@@ -1,5 +1,6 @@
 import Foundation
 import S3
+import Synchronization
 
 /// The events endpoint's `first_segment` parameter: the object key of the session's first segment,
 /// which the replay page knows when it builds the player's request. Its download starts at once,
@@ -14,14 +15,15 @@ final class FirstSegmentHint: Sendable {
     static let parameter = "first_segment"
 
     let key: String
-    private let download: Task<S3ObjectStream?, Never>
+    private let download: S3PendingObject
+    private let taken = Mutex(false)
 
-    /// Starts the download of `hint` if it names an object of this session (nil otherwise).
+    /// Sends the GET of `hint` (without waiting for it) if it names an object of this session;
+    /// nil otherwise.
     init?(_ hint: Substring?, session: String, campaign: UUID?, s3: S3Client) {
         guard let hint, Self.plausible(hint, session: session, campaign: campaign) else { return nil }
-        let key = String(hint)
-        self.key = key
-        download = Task { try? await s3.getObject(key: key) }
+        key = String(hint)
+        download = s3.startGetObject(key: key)
     }
 
     /// Segment keys are `<prefix><campaign>/<session>/<first seq>-<segment id>.jsonl.gz`; session
@@ -43,12 +45,13 @@ final class FirstSegmentHint: Sendable {
             discard()
             return nil
         }
-        return await download.value
+        taken.withLock { $0 = true }
+        return try? await download.stream()
     }
 
-    /// Aborts the download: a request still waiting for its head at once, a body already started
-    /// when this hint is released (the task holds it until then).
+    /// Aborts the download (no effect once ``take(firstRun:of:)`` has handed it on).
     func discard() {
+        guard !taken.withLock({ $0 }) else { return }
         download.cancel()
     }
 }

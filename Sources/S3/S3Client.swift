@@ -111,17 +111,30 @@ public final class S3Client: Service, Sendable {
         let request = S3Request(operation: "GetObject", method: "GET", key: key)
         return try await withRetries(request) { attempt in
             let (head, body) = try await self.http.stream(self.curlRequest(for: request))
-            guard (200..<300).contains(head.status) else {
-                var errorBody: [UInt8] = []
-                for try await chunk in body {
-                    errorBody += chunk
-                    if errorBody.count > 64 << 10 { break }
-                }
-                body.cancel()
-                throw self.serviceError(status: head.status, headers: head.headers, body: errorBody, request: request)
-            }
-            return S3ObjectStream(head: Self.head(from: head), body: body)
+            return try await self.objectStream(head: head, body: body, request: request)
         }
+    }
+
+    /// Sends a GetObject now and returns without waiting for it (one attempt, no retries):
+    /// ``S3PendingObject/stream()`` waits for its head. For a download wanted soon that may turn out
+    /// not to be needed (dropping it unawaited aborts it).
+    public func startGetObject(key: String) -> S3PendingObject {
+        let request = S3Request(operation: "GetObject", method: "GET", key: key)
+        return S3PendingObject(client: self, request: request, pending: http.startStream(curlRequest(for: request)))
+    }
+
+    /// A GetObject response as a stream, or the ``S3Error`` its status and body say.
+    func objectStream(head: CurlResponse, body: CurlBodyStream, request: S3Request) async throws -> S3ObjectStream {
+        guard (200..<300).contains(head.status) else {
+            var errorBody: [UInt8] = []
+            for try await chunk in body {
+                errorBody += chunk
+                if errorBody.count > 64 << 10 { break }
+            }
+            body.cancel()
+            throw serviceError(status: head.status, headers: head.headers, body: errorBody, request: request)
+        }
+        return S3ObjectStream(head: Self.head(from: head), body: body)
     }
 
     /// Deletes an object (succeeds when it does not exist, as S3 does).

@@ -187,24 +187,32 @@ struct BenchPlaybackCommand: AsyncParsableCommand {
         for session in sessions {
             guard let firstKey = session.keys.first else { continue }
             var whole: [Double] = [], s3First: [Double] = [], events: [Double] = [], player: [Double] = []
-            // Warm-up of each path, then alternating timed runs. Every response is read to its end
-            // before the next request, so that no measurement shares the cores with the rest of the
-            // one before (a stream left half-read keeps the server decoding).
+            // Warm-up of each path, then alternating timed runs. Every response is read to its end,
+            // and the machine left alone for a moment (``settle``), before the next request, so
+            // that no measurement shares the cores with what the one before left running (a
+            // stream left half-read keeps the server decoding; a long one leaves the kernel
+            // writing back and freeing its temporary files).
             _ = try await s3.getObjectBytes(key: firstKey, maxBytes: 1 << 30)
             _ = try await firstEventByte(http, port: port, session: session, secret: secret, hinted: false, clock: clock)
             _ = try await firstEventByte(http, port: port, session: session, secret: secret, hinted: true, clock: clock)
-            for _ in 0..<runs {
+            for run in 0..<runs {
+                try await Task.sleep(for: Self.settle)
                 let started = clock.now
                 _ = try await s3.getObjectBytes(key: firstKey, maxBytes: 1 << 30)
                 whole.append(milliseconds(clock.now - started))
+                try await Task.sleep(for: Self.settle)
                 let streamStart = clock.now
                 let stream = try await s3.getObject(key: firstKey)
                 var iterator = stream.makeAsyncIterator()
                 _ = try await iterator.next()
                 s3First.append(milliseconds(clock.now - streamStart))
                 while try await iterator.next() != nil {}
-                events.append(try await firstEventByte(http, port: port, session: session, secret: secret, hinted: false, clock: clock))
-                player.append(try await firstEventByte(http, port: port, session: session, secret: secret, hinted: true, clock: clock))
+                // Both events requests, in turns first.
+                for hinted in run % 2 == 0 ? [false, true] : [true, false] {
+                    try await Task.sleep(for: Self.settle)
+                    let time = try await firstEventByte(http, port: port, session: session, secret: secret, hinted: hinted, clock: clock)
+                    if hinted { player.append(time) } else { events.append(time) }
+                }
             }
             let ratio = median(events) / median(whole), playerRatio = median(player) / median(whole)
             ratios.append(ratio)
@@ -227,6 +235,9 @@ struct BenchPlaybackCommand: AsyncParsableCommand {
             }
         }
     }
+
+    /// The pause before each timed request.
+    static let settle = Duration.milliseconds(25)
 
     /// The events request: as an API client makes it, or as the replay page's player makes it
     /// (`hinted`: naming the first segment, as the page does when that segment plays as it decompresses).

@@ -141,6 +141,42 @@ struct CurlClientTests {
         #expect((200..<300).contains(delete.status))
     }
 
+    @Test func aStartedStreamRunsBeforeItsHeadIsAwaited() async throws {
+        let url = CurlTestSupport.objectURL("started")
+        let client = CurlClient(configuration: { var c = CurlClientConfiguration(); c.workers = 1; return c }())
+        defer { client.shutdown() }
+        let content = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        #expect(try await client.execute(CurlRequest(method: "PUT", url: url, body: .bytes(content))).status == 201)
+        let pending = client.startStream(CurlRequest(method: "GET", url: url))
+        try await Task.sleep(for: .milliseconds(100))
+        let head = try await pending.head()
+        #expect(head.status == 200)
+        var received: [UInt8] = []
+        for try await chunk in pending.body { received += chunk }
+        #expect(received == content)
+        _ = try await client.execute(CurlRequest(method: "DELETE", url: url))
+    }
+
+    @Test func droppingAStartedStreamUnawaitedAbortsItsTransfer() async throws {
+        let url = CurlTestSupport.objectURL("started-drop")
+        var configuration = CurlClientConfiguration()
+        configuration.workers = 1
+        let client = CurlClient(configuration: configuration)
+        defer { client.shutdown() }
+        let put = try await client.execute(CurlRequest(method: "PUT", url: url, body: .bytes([UInt8](repeating: 7, count: 8 << 20))))
+        #expect(put.status == 201)
+        do {
+            let pending = client.startStream(CurlRequest(method: "GET", url: url))
+            try await Task.sleep(for: .milliseconds(100))  // the worker is now blocked on the unread body
+            _ = pending
+        }
+        // With one worker this only completes if the abandoned transfer was aborted.
+        var small = CurlRequest(method: "DELETE", url: url)
+        small.timeout = .seconds(5)
+        let delete = try await client.execute(small)
+        #expect((200..<300).contains(delete.status))
+    }
+
     @Test func reusesTheConnectionForSequentialRequests() async throws {
         let url = CurlTestSupport.objectURL("reuse")
         var configuration = CurlClientConfiguration()
