@@ -117,15 +117,28 @@ struct CurlClientTests {
         _ = try await client.execute(CurlRequest(method: "DELETE", url: url))
     }
 
-    @Test func droppingAStreamAbortsItsTransferAndFreesTheWorker() async throws {
-        let url = CurlTestSupport.objectURL("drop")
+    /// A client with one worker and an 8 MiB object: a transfer left unread blocks the worker.
+    static func oneWorker(_ name: String) async throws -> (CurlClient, String) {
+        let url = CurlTestSupport.objectURL(name)
         var configuration = CurlClientConfiguration()
         configuration.workers = 1
         let client = CurlClient(configuration: configuration)
-        defer { client.shutdown() }
         let put = try await client.execute(CurlRequest(method: "PUT", url: url, body: .bytes([UInt8](repeating: 7, count: 8 << 20))))
         #expect(put.status == 201)
+        return (client, url)
+    }
 
+    /// With one worker this only completes if the abandoned transfer was aborted.
+    static func expectWorkerFree(_ client: CurlClient, url: String) async throws {
+        var small = CurlRequest(method: "DELETE", url: url)
+        small.timeout = .seconds(5)
+        let delete = try await client.execute(small)
+        #expect((200..<300).contains(delete.status))
+    }
+
+    @Test func droppingAStreamAbortsItsTransferAndFreesTheWorker() async throws {
+        let (client, url) = try await Self.oneWorker("drop")
+        defer { client.shutdown() }
         do {
             let (head, body) = try await client.stream(CurlRequest(method: "GET", url: url))
             #expect(head.status == 200)
@@ -134,11 +147,7 @@ struct CurlClientTests {
                 break  // drops the iterator and the stream with most of the body unread
             }
         }
-        // With one worker this only completes if the abandoned transfer was aborted.
-        var small = CurlRequest(method: "DELETE", url: url)
-        small.timeout = .seconds(5)
-        let delete = try await client.execute(small)
-        #expect((200..<300).contains(delete.status))
+        try await Self.expectWorkerFree(client, url: url)
     }
 
     @Test func aStartedStreamRunsBeforeItsHeadIsAwaited() async throws {
@@ -158,23 +167,14 @@ struct CurlClientTests {
     }
 
     @Test func droppingAStartedStreamUnawaitedAbortsItsTransfer() async throws {
-        let url = CurlTestSupport.objectURL("started-drop")
-        var configuration = CurlClientConfiguration()
-        configuration.workers = 1
-        let client = CurlClient(configuration: configuration)
+        let (client, url) = try await Self.oneWorker("started-drop")
         defer { client.shutdown() }
-        let put = try await client.execute(CurlRequest(method: "PUT", url: url, body: .bytes([UInt8](repeating: 7, count: 8 << 20))))
-        #expect(put.status == 201)
         do {
             let pending = client.startStream(CurlRequest(method: "GET", url: url))
             try await Task.sleep(for: .milliseconds(100))  // the worker is now blocked on the unread body
             _ = pending
         }
-        // With one worker this only completes if the abandoned transfer was aborted.
-        var small = CurlRequest(method: "DELETE", url: url)
-        small.timeout = .seconds(5)
-        let delete = try await client.execute(small)
-        #expect((200..<300).contains(delete.status))
+        try await Self.expectWorkerFree(client, url: url)
     }
 
     @Test func reusesTheConnectionForSequentialRequests() async throws {

@@ -88,16 +88,8 @@ struct LiveStreamTests {
             try await harness.storeSession(campaign: campaign.id, session: session,
                                            segments: [Array(batches[0..<500]), Array(batches[500...])])
             let total = batches.reduce(0) { $0 + $1.line.count }
-            let auth = try await harness.bearer()
-            let request = Request(
-                head: HTTPRequest(method: .get, scheme: "http", authority: "localhost", path: "/v1/sessions/\(session)/events",
-                                  headerFields: auth),
-                body: RequestBody(buffer: ByteBuffer()))
-            let response = try await harness.routes().events(request, session: session)
-            #expect(response.status == .ok)
-            #expect(response.headers[.contentLength] == nil)
-            let probe = FirstWriteProbe(directory: temporary)
-            try await response.body.write(ProbeWriter(probe: probe))
+            let (probe, result) = try await Self.play(harness, session: session, temporary: temporary)
+            try result.get()
             let (body, decodedAtFirst, trailers) = probe.state.withLock { ($0.body, $0.decodedAtFirstWrite, $0.trailers) }
             let decoded = try #require(decodedAtFirst)
             #expect(decoded < Int64(total / 4),
@@ -130,6 +122,7 @@ struct LiveStreamTests {
             body: RequestBody(buffer: ByteBuffer()))
         let response = try await harness.routes().events(request, session: session)
         #expect(response.status == .ok)
+        #expect(response.headers[.contentLength] == nil)
         let probe = FirstWriteProbe(directory: temporary)
         do {
             try await response.body.write(ProbeWriter(probe: probe))
