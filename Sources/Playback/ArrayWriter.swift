@@ -31,14 +31,8 @@ struct ArrayWriter {
     /// Appends a batch's events.
     mutating func append(_ location: BatchLocation, to writer: inout any ResponseBodyWriter) async throws {
         guard location.length > 0 else { return }
-        try await beginElement(to: &writer)
+        beginElement()
         try await copy(file: location.file, offset: location.offset, length: location.length, to: &writer)
-    }
-
-    /// Starts the next element (the comma before it): what ``copy(file:offset:length:to:)`` adds
-    /// next is part of it. For a batch played while it still decodes.
-    mutating func beginElement(to writer: inout any ResponseBodyWriter) async throws {
-        try await separator(to: &writer)
     }
 
     /// Appends `length` bytes of a segment file from `offset` to the current element.
@@ -79,7 +73,7 @@ struct ArrayWriter {
 
     /// Appends one element given as bytes (the trailing gap event).
     mutating func appendRaw(_ element: [UInt8], to writer: inout any ResponseBodyWriter) async throws {
-        try await separator(to: &writer)
+        beginElement()
         buffer.writeBytes(element)
     }
 
@@ -101,7 +95,9 @@ struct ArrayWriter {
         }
     }
 
-    private mutating func separator(to writer: inout any ResponseBodyWriter) async throws {
+    /// Starts the next element (the `[` or the comma before it): what ``copy(file:offset:length:to:)``
+    /// adds next is part of it.
+    mutating func beginElement() {
         if buffer.capacity == 0 { buffer.reserveCapacity(chunkSize) }
         if !opened {
             buffer.writeInteger(UInt8(ascii: "["))

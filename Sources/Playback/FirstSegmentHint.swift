@@ -41,7 +41,7 @@ final class FirstSegmentHint: Sendable {
     /// this key; nil (and the download aborted) otherwise, or when it failed (the stream then reads
     /// the segment itself and reports what S3 says).
     func take(firstRun run: Range<Int>?, of segments: [SegmentRecord]) async -> S3ObjectStream? {
-        guard let run, run.count == 1, segments[run.lowerBound].ordered, segments[run.lowerBound].objectKey == key else {
+        guard let run, SegmentGroups.playsLive(run, of: segments), segments[run.lowerBound].objectKey == key else {
             discard()
             return nil
         }

@@ -39,8 +39,8 @@ extension PlaybackRoutes {
         let segments = try await database("reading the session's segments") {
             try await sessions.segments(campaignID: campaign, session: session.id)
         }
-        if let run = SegmentGroups(segments).runs.first, run.count == 1, segments[run.lowerBound].ordered,
-           let key = segments[run.lowerBound].objectKey.addingPercentEncoding(withAllowedCharacters: Self.queryValueCharacters) {
+        if let first = SegmentGroups.liveFirstSegment(of: segments),
+           let key = first.objectKey.addingPercentEncoding(withAllowedCharacters: Self.queryValueCharacters) {
             eventsQuery += "&\(FirstSegmentHint.parameter)=\(key)"
         }
         let assets = playerAssetURLs

@@ -24,4 +24,16 @@ struct SegmentGroups: Sendable, Equatable {
         if start < segments.count { runs.append(start..<segments.count) }
         self.runs = runs
     }
+
+    /// Whether `run` plays as it decompresses: one segment whose lines the Uploader wrote in
+    /// ascending seq order (`segments.ordered`). Any other run is read whole and sorted first.
+    static func playsLive(_ run: Range<Int>, of segments: [SegmentRecord]) -> Bool {
+        run.count == 1 && segments[run.lowerBound].ordered
+    }
+
+    /// The first run's segment, when that run plays as it decompresses.
+    static func liveFirstSegment(of segments: [SegmentRecord]) -> SegmentRecord? {
+        guard let first = SegmentGroups(segments).runs.first, playsLive(first, of: segments) else { return nil }
+        return segments[first.lowerBound]
+    }
 }

@@ -109,7 +109,7 @@ public final class SessionEventStream: Sendable {
                                        logger: logger)
         guard let firstRun = runs.first else { return shell }
         let first: PreparedRun
-        if let firstRunBody, firstRun.count == 1, segments[firstRun.lowerBound].ordered {
+        if let firstRunBody, SegmentGroups.playsLive(firstRun, of: segments) {
             first = .live(segment: firstRun.lowerBound, body: firstRunBody)
         } else {
             first = try await shell.prepare(firstRun)
@@ -130,7 +130,7 @@ public final class SessionEventStream: Sendable {
 
     /// Starts a run: a live segment's download, or the whole run read and sorted.
     func prepare(_ run: Range<Int>) async throws -> PreparedRun {
-        if run.count == 1, segments[run.lowerBound].ordered {
+        if SegmentGroups.playsLive(run, of: segments) {
             let index = run.lowerBound
             do {
                 return .live(segment: index, body: try await s3.getObject(key: segments[index].objectKey))
@@ -364,7 +364,7 @@ public final class SessionEventStream: Sendable {
                 try await output.copy(file: file, offset: open.sent, length: line.safeEnd - open.sent, to: &writer)
                 partial?.sent = line.safeEnd
             } else if emitted.last.map({ line.seq > $0.seq }) ?? true {
-                try await output.beginElement(to: &writer)
+                output.beginElement()
                 try await output.copy(file: file, offset: line.contentOffset, length: line.safeEnd - line.contentOffset, to: &writer)
                 partial = (line.seq, line.contentOffset, line.safeEnd)
                 started()
